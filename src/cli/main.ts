@@ -1,0 +1,66 @@
+import { errorMessage, OcMirrorError, UsageError } from '../errors.js';
+import { RunLogger } from '../log.js';
+import { VERSION } from '../version.js';
+import { mirrorToMirror } from '../workflows/mirror-to-mirror.js';
+import { parseArgs, type FlagSpec } from './flags.js';
+import { MIRROR_FLAGS, mirrorOptions } from './mirror-command.js';
+import { ConsoleProgress } from './progress.js';
+
+const USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry (oc-mirror v2 compatible)
+
+Usage:
+  oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry>[/prefix] [--v2]   mirror to mirror
+  oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
+  oc-mirror version
+
+Flags:`;
+
+function usage(specs: FlagSpec[]): string {
+  const lines = specs
+    .filter((s) => !s.hidden && !s.notSupported)
+    .map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.kind === 'bool' ? '' : ` ${s.kind}`}`.padEnd(34) + s.help);
+  return `${USAGE}\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv.filter((a) => !a.startsWith('-'));
+  if (command === 'version') {
+    process.stdout.write(`oc-mirror-action ${VERSION} (oc-mirror v2 compatible)\n`);
+    return 0;
+  }
+  if (command === 'delete' || command === 'list') {
+    throw new UsageError(`the ${command} command is not built yet in this version`);
+  }
+  const args = parseArgs(argv, MIRROR_FLAGS);
+  if (args.flags.help) {
+    process.stdout.write(usage(MIRROR_FLAGS));
+    return 0;
+  }
+  const { options, warnings } = mirrorOptions(args, process.env, process.cwd());
+  const progress = new ConsoleProgress(process.stdout, process.stderr, Boolean(process.stdout.isTTY) && !process.env.CI);
+  const log = new RunLogger(options.logLevel, progress);
+  for (const w of warnings) log.warn(w);
+  try {
+    const outcome = await mirrorToMirror(options, log, {
+      copyStarting: (total) => progress.begin(total),
+      listener: progress.listener(log, options.quiet),
+    });
+    return outcome.exitCode;
+  } finally {
+    progress.end();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // One line, no stack: the message names what is wrong. Unexpected errors keep their stack
+    // only when asked for, since a stack is noise to the user and a bug report to us.
+    const message = errorMessage(err).replace(/\s*\n\s*/g, ' ');
+    process.stderr.write(`error: ${message}\n`);
+    if (!(err instanceof OcMirrorError) && process.env.OC_MIRROR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  },
+);

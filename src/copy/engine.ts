@@ -1,0 +1,250 @@
+import { pipeline } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage, OcMirrorError } from '../errors.js';
+import { VerifyingStream } from '../image/digest.js';
+import { viewManifest, type Descriptor, type RawManifest } from '../image/manifest.js';
+import { parseReference, pullReference, type ImageReference } from '../image/reference.js';
+import type { ImageDestination, ImageSource } from '../image/transport.js';
+import type { CopyTask } from '../plan/types.js';
+import type { CopyListener, ImageCopyResult } from './events.js';
+import { Limiter } from './limit.js';
+import { isRetryable, retryDelay, type RetryPolicy } from './retry.js';
+
+/** Opens the source and destination of a task; the registry client, the store and archives provide these. */
+export interface Endpoints {
+  source(ref: ImageReference): ImageSource;
+  destination(ref: ImageReference): ImageDestination;
+}
+
+export interface CopyOptions extends RetryPolicy {
+  parallelImages: number;
+  parallelLayers: number;
+  /** bounds one image including its retries */
+  imageTimeoutMs: number;
+  listener?: CopyListener;
+}
+
+export type TaskOutcome =
+  | { task: CopyTask; ok: true; result: ImageCopyResult }
+  | { task: CopyTask; ok: false; error: string };
+
+/** A blob being written to a destination host, so other images needing it wait instead of sending it again. */
+interface BlobInFlight {
+  repository: string;
+  done: Promise<void>;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Copies images, children before parents so that a registry never sees a manifest whose
+ * references are missing. Blobs stream from source to destination through a verifier; nothing is
+ * staged on disk and no layer is held in memory.
+ */
+export class CopyEngine {
+  private readonly images: Limiter;
+  /** host|digest → the transfer in progress or done in this run */
+  private readonly blobs = new Map<string, BlobInFlight>();
+
+  constructor(
+    private readonly endpoints: Endpoints,
+    private readonly options: CopyOptions,
+  ) {
+    this.images = new Limiter(options.parallelImages);
+  }
+
+  /** Runs every task; one failing image never stops the others. Outcomes keep the tasks' order. */
+  run(tasks: CopyTask[], signal?: AbortSignal): Promise<TaskOutcome[]> {
+    return Promise.all(tasks.map((task) => this.images.run(() => this.copyWithRetries(task, signal))));
+  }
+
+  private async copyWithRetries(task: CopyTask, outer?: AbortSignal): Promise<TaskOutcome> {
+    const emit = this.options.listener ?? (() => {});
+    if (outer?.aborted) return { task, ok: false, error: 'cancelled' };
+    emit({ type: 'image-started', task });
+    const timeout = AbortSignal.timeout(this.options.imageTimeoutMs);
+    const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.copyImage(task, signal);
+        emit({ type: 'image-succeeded', task, result });
+        return { task, ok: true, result };
+      } catch (err) {
+        let message = errorMessage(err);
+        if (timeout.aborted) message = `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout)`;
+        else if (outer?.aborted) message = 'cancelled';
+        const retry = !signal.aborted && attempt <= this.options.retryTimes && isRetryable(err);
+        if (!retry) {
+          emit({ type: 'image-failed', task, error: message });
+          return { task, ok: false, error: message };
+        }
+        const delayMs = retryDelay(this.options, attempt, err);
+        emit({ type: 'image-retrying', task, attempt, delayMs, error: message });
+        try {
+          await sleep(delayMs, undefined, { signal });
+        } catch {
+          const why = timeout.aborted ? `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout); last error: ${message}` : 'cancelled';
+          emit({ type: 'image-failed', task, error: why });
+          return { task, ok: false, error: why };
+        }
+      }
+    }
+  }
+
+  private async copyImage(task: CopyTask, signal: AbortSignal): Promise<ImageCopyResult> {
+    const srcRef = parseReference(task.source);
+    const dstRef = parseReference(task.destination);
+    const src = this.endpoints.source(srcRef);
+    const dst = this.endpoints.destination(dstRef);
+    const top = await src.getManifest(pullReference(srcRef), signal);
+    const target = dstRef.tag ?? top.digest;
+    if (dstRef.digest && dstRef.digest !== top.digest) {
+      throw new OcMirrorError(`${task.source}: source manifest is ${top.digest}, the plan expected ${dstRef.digest}`);
+    }
+    const result: ImageCopyResult = { digest: top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: false };
+    if ((await dst.manifestDigest(target, signal)) === top.digest) {
+      result.alreadyPresent = true;
+      return result;
+    }
+    const progress = new Progress(task, this.options.listener);
+    const layers = new Limiter(this.options.parallelLayers);
+    try {
+      await this.copyTree(top, src, dst, layers, result, progress, signal, true);
+      await dst.putManifest(top, target, signal);
+    } finally {
+      progress.flush();
+    }
+    return result;
+  }
+
+  /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
+  private async copyTree(
+    manifest: RawManifest,
+    src: ImageSource,
+    dst: ImageDestination,
+    layers: Limiter,
+    result: ImageCopyResult,
+    progress: Progress,
+    signal: AbortSignal,
+    isTop: boolean,
+  ): Promise<void> {
+    const view = viewManifest(manifest, src.name);
+    if (view.kind === 'index') {
+      await Promise.all(
+        view.manifests.map(async (child) => {
+          if ((await dst.manifestDigest(child.digest, signal)) === child.digest) return;
+          const childManifest = await src.getManifest(child.digest, signal);
+          await this.copyTree(childManifest, src, dst, layers, result, progress, signal, false);
+        }),
+      );
+    } else {
+      const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
+      await Promise.all(blobs.map((blob) => layers.run(() => this.copyBlob(blob, src, dst, result, progress, signal))));
+    }
+    if (!isTop) await dst.putManifest(manifest, manifest.digest, signal);
+  }
+
+  private async copyBlob(
+    desc: Descriptor,
+    src: ImageSource,
+    dst: ImageDestination,
+    result: ImageCopyResult,
+    progress: Progress,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (desc.urls?.length) {
+      // Foreign layers (Windows base layers) are fetched by clients from their URLs, not pushed.
+      return;
+    }
+    const key = `${dst.host}|${desc.digest}`;
+    const earlier = this.blobs.get(key);
+    if (earlier) {
+      const succeeded = await earlier.done.then(
+        () => true,
+        () => false,
+      );
+      if (succeeded) {
+        if (earlier.repository === dst.repository) {
+          result.blobsReused++;
+          return;
+        }
+        if (dst.mountBlob && (await dst.mountBlob(desc, earlier.repository, signal))) {
+          result.blobsReused++;
+          return;
+        }
+      }
+    }
+    const transfer = this.transferIfMissing(desc, src, dst, result, progress, signal);
+    this.blobs.set(key, { repository: dst.repository, done: transfer });
+    await transfer;
+  }
+
+  private async transferIfMissing(
+    desc: Descriptor,
+    src: ImageSource,
+    dst: ImageDestination,
+    result: ImageCopyResult,
+    progress: Progress,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (await dst.hasBlob(desc, signal)) {
+      result.blobsReused++;
+      return;
+    }
+    const body = await src.getBlob(desc, signal);
+    const verifier = new VerifyingStream(desc.digest, desc.size, `${src.name}@${desc.digest}`, (n) => progress.add(n));
+    let streamError: Error | undefined;
+    pipeline(body, verifier, (err) => {
+      if (err) streamError ??= err;
+    });
+    verifier.on('error', (err) => {
+      streamError ??= err;
+    });
+    try {
+      await dst.putBlob(desc, verifier, signal);
+    } catch (err) {
+      // The verifier's or the source's own error says more than the upload's "body error".
+      throw streamError ?? err;
+    }
+    if (streamError) throw streamError;
+    result.blobsCopied++;
+    result.bytesCopied += desc.size;
+  }
+}
+
+function uniqueBlobs(descs: Descriptor[]): Descriptor[] {
+  const seen = new Set<string>();
+  return descs.filter((d) => !seen.has(d.digest) && (seen.add(d.digest), true));
+}
+
+/** Batches byte counts into events a few times a second, so listeners are not called per chunk. */
+class Progress {
+  private pending = 0;
+  private last = Date.now();
+
+  constructor(
+    private readonly task: CopyTask,
+    private readonly listener: CopyListener | undefined,
+  ) {}
+
+  add(n: number): void {
+    this.pending += n;
+    const now = Date.now();
+    if (now - this.last >= PROGRESS_INTERVAL_MS) {
+      this.last = now;
+      this.flush();
+    }
+  }
+
+  flush(): void {
+    if (this.pending > 0 && this.listener) this.listener({ type: 'image-progress', task: this.task, bytes: this.pending });
+    this.pending = 0;
+  }
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,72 @@
+/**
+ * The Plan is plain data: collectors produce CollectedImages, the planner turns them into
+ * CopyTasks, and mapping.txt, the copy engine and the cluster resources all read the same tasks.
+ */
+
+/** oc-mirror's image type strings (ref §5.3, §11.1); they appear in delete lists and reports. */
+export type ImageKind =
+  | 'ocpRelease'
+  | 'ocpReleaseContent'
+  | 'cincinnatiGraph'
+  | 'operatorCatalog'
+  | 'operatorBundle'
+  | 'operatorRelatedImage'
+  | 'generic'
+  | 'helmImage';
+
+/** The four categories of the results summary, the exit-code bits and the IDMS/ITMS objects. */
+export type Origin = 'release' | 'operator' | 'additional' | 'helm';
+
+export function originOf(kind: ImageKind): Origin {
+  switch (kind) {
+    case 'ocpRelease':
+    case 'ocpReleaseContent':
+    case 'cincinnatiGraph':
+      return 'release';
+    case 'operatorCatalog':
+    case 'operatorBundle':
+    case 'operatorRelatedImage':
+      return 'operator';
+    case 'generic':
+      return 'additional';
+    case 'helmImage':
+      return 'helm';
+  }
+}
+
+/** What an image belongs to, so a failure can name what it breaks. */
+export interface Membership {
+  /** operator packages and bundles that need this image */
+  operators?: { catalog: string; packages: string[]; bundles: string[] };
+  /** release version, e.g. 4.18.1-x86_64 */
+  release?: string;
+  /** helm chart name-version */
+  chart?: string;
+}
+
+export interface CollectedImage {
+  /** normalised source, `registry/repository[:tag][@digest]` (no transport) */
+  source: string;
+  kind: ImageKind;
+  /** additionalImages.targetRepo, targetCatalog: replaces the repository path at the destination */
+  targetRepo?: string;
+  /** additionalImages.targetTag, targetTag: replaces the tag at the destination */
+  targetTag?: string;
+  belongsTo?: Membership;
+}
+
+export interface CopyTask {
+  /** `registry/repository[:tag][@digest]`: pulled by digest when there is one */
+  source: string;
+  /** `registry/repository:tag` at the destination */
+  destination: string;
+  kind: ImageKind;
+  origin: Origin;
+  belongsTo?: Membership;
+}
+
+export interface Plan {
+  /** the destination as given, `docker://host[:port][/prefix]` */
+  destination: string;
+  tasks: CopyTask[];
+}
