@@ -51700,7 +51700,8 @@ const tag = (v) => isValidTag(v) ? undefined : `"${v}" is not a valid tag (up to
 const architecture = (v) => ARCHITECTURES.includes(v) ? undefined : `"${v}" is not one of ${ARCHITECTURES.join(', ')}`;
 /** oc-mirror silently treats an unknown channel type as ocp; a typo of `okd` would then mirror the wrong product. */
 const channelType = (v) => CHANNEL_TYPES.includes(v) ? undefined : `"${v}" is not ${CHANNEL_TYPES.join(' or ')}`;
-const positiveInteger = (v) => v > 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out for the default)`;
+/** oc-mirror reads 0 as "the default" (500 GiB), so 0 stays valid for drop-in compatibility. */
+const archiveSize = (v) => v >= 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out, or 0, for the default)`;
 /** The reason parseReference gives, without the reference it repeats at its start. */
 function referenceProblem(name) {
     try {
@@ -51994,7 +51995,7 @@ const deleteContent = object({
 const imageSetConfigurationSchema = object({
     apiVersion: checkedString(apiVersion),
     kind: nonEmpty,
-    archiveSize: checkedInt(positiveInteger),
+    archiveSize: checkedInt(archiveSize),
     mirror: required(mirror),
 });
 const schema_deleteImageSetConfigurationSchema = object({
@@ -52542,6 +52543,9 @@ class CopyEngine {
             await dst.putBlob(desc, verifier, signal);
         }
         catch (err) {
+            // Free the source connection when the upload stopped before reading it all.
+            body.destroy();
+            verifier.destroy();
             // The verifier's or the source's own error says more than the upload's "body error".
             throw streamError ?? err;
         }

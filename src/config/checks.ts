@@ -34,8 +34,9 @@ export const architecture: ValueCheck<string> = (v) =>
 export const channelType: ValueCheck<string> = (v) =>
   (CHANNEL_TYPES as readonly string[]).includes(v) ? undefined : `"${v}" is not ${CHANNEL_TYPES.join(' or ')}`;
 
-export const positiveInteger: ValueCheck<number> = (v) =>
-  v > 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out for the default)`;
+/** oc-mirror reads 0 as "the default" (500 GiB), so 0 stays valid for drop-in compatibility. */
+export const archiveSize: ValueCheck<number> = (v) =>
+  v >= 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out, or 0, for the default)`;
 
 /** The reason parseReference gives, without the reference it repeats at its start. */
 function referenceProblem(name: string): string | undefined {

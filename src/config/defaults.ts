@@ -4,7 +4,7 @@ import type { DeleteImageSetConfiguration, ImageSetConfiguration } from './types
 export const DEFAULT_ARCHIVE_SIZE_GIB = 500;
 
 export function archiveSizeGiB(config: Pick<ImageSetConfiguration, 'archiveSize'>): number {
-  return config.archiveSize ?? DEFAULT_ARCHIVE_SIZE_GIB;
+  return config.archiveSize || DEFAULT_ARCHIVE_SIZE_GIB;
 }
 
 /**

@@ -137,7 +137,7 @@ const deleteContent = object<Delete>({
 export const imageSetConfigurationSchema = object<ImageSetConfiguration>({
   apiVersion: checkedString(check.apiVersion),
   kind: nonEmpty,
-  archiveSize: checkedInt(check.positiveInteger),
+  archiveSize: checkedInt(check.archiveSize),
   mirror: required(mirror),
 });
 

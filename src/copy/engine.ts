@@ -203,6 +203,9 @@ export class CopyEngine {
     try {
       await dst.putBlob(desc, verifier, signal);
     } catch (err) {
+      // Free the source connection when the upload stopped before reading it all.
+      body.destroy();
+      verifier.destroy();
       // The verifier's or the source's own error says more than the upload's "body error".
       throw streamError ?? err;
     }
