@@ -52408,8 +52408,10 @@ class CopyEngine {
     endpoints;
     options;
     images;
-    /** host|digest → the transfer in progress or done in this run */
-    blobs = new Map();
+    /** host|repository|digest → the blob is (being made) present there in this run */
+    present = new Map();
+    /** host|digest → a repository of that host that has or is getting the blob: a mount source */
+    located = new Map();
     constructor(endpoints, options) {
         this.endpoints = endpoints;
         this.options = options;
@@ -52500,29 +52502,53 @@ class CopyEngine {
         if (!isTop)
             await dst.putManifest(manifest, manifest.digest, signal);
     }
+    /**
+     * Makes a blob present in the destination repository, once per repository per run: later
+     * needs in the same repository wait for the first. Two writers of one blob into one repository
+     * are not just waste: distribution rewrites the repository's link file in place, and a manifest
+     * PUT that reads it at that moment fails with DIGEST_INVALID.
+     */
     async copyBlob(desc, src, dst, result, progress, signal) {
         if (desc.urls?.length) {
             // Foreign layers (Windows base layers) are fetched by clients from their URLs, not pushed.
             return;
         }
-        const key = `${dst.host}|${desc.digest}`;
-        const earlier = this.blobs.get(key);
-        if (earlier) {
-            const succeeded = await earlier.done.then(() => true, () => false);
-            if (succeeded) {
-                if (earlier.repository === dst.repository) {
-                    result.blobsReused++;
-                    return;
-                }
-                if (dst.mountBlob && (await dst.mountBlob(desc, earlier.repository, signal))) {
-                    result.blobsReused++;
-                    return;
-                }
+        const key = `${dst.host}|${dst.repository}|${desc.digest}`;
+        for (;;) {
+            const pending = this.present.get(key);
+            if (!pending)
+                break;
+            try {
+                await pending;
+                result.blobsReused++;
+                return;
+            }
+            catch {
+                // The first attempt failed; the loop lets exactly one waiter try again.
             }
         }
-        const transfer = this.transferIfMissing(desc, src, dst, result, progress, signal);
-        this.blobs.set(key, { repository: dst.repository, done: transfer });
-        await transfer;
+        const attempt = this.placeBlob(desc, src, dst, result, progress, signal);
+        this.present.set(key, attempt);
+        attempt.catch(() => this.present.delete(key));
+        await attempt;
+    }
+    /** Mount from a repository of the same host that has (or is getting) the blob, else HEAD, else transfer. */
+    async placeBlob(desc, src, dst, result, progress, signal) {
+        const hostKey = `${dst.host}|${desc.digest}`;
+        const elsewhere = this.located.get(hostKey);
+        if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
+            const there = await elsewhere.done.then(() => true, () => false);
+            if (there && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
+                result.blobsReused++;
+                return;
+            }
+        }
+        const done = this.transferIfMissing(desc, src, dst, result, progress, signal);
+        if (!this.located.has(hostKey)) {
+            this.located.set(hostKey, { repository: dst.repository, done });
+            done.catch(() => this.located.delete(hostKey));
+        }
+        await done;
     }
     async transferIfMissing(desc, src, dst, result, progress, signal) {
         if (await dst.hasBlob(desc, signal)) {

@@ -159,4 +159,24 @@ describe('mirror to mirror of additionalImages', integrationSuite(), () => {
     await assertSameImage(big.reference, `${dest.host}/big/layer:v1`, { src, dest });
     assert.match(dest.logs(), /"PATCH \/v2\/big\/layer\/blobs\/uploads\//, 'the registry saw PATCH requests');
   });
+
+  test('a blob shared by many images is written once per repository: mounted, never uploaded twice', async (t) => {
+    const dest = await startRegistry({}, t);
+    const box = sandbox();
+    const shared = [{ size: 120_000, seed: 'fanout-a' }, { size: 60_000, seed: 'fanout-b' }];
+    const single = await pushImage(src, 'fanout/single', 'v1', { layers: shared });
+    const platforms = ['amd64', 'arm64', 'ppc64le', 's390x', '386', 'riscv64'].map((architecture) => ({ os: 'linux', architecture }));
+    const index = await pushImage(src, 'fanout/index', 'v1', { platforms, layers: shared });
+    const isc = writeIsc(box, 'isc.yaml', additionalImages([single.reference, index.reference]));
+    const r = await ocMirror(box, ['-c', isc, '--workspace', `file://${box.dir}/ws`, `docker://${dest.host}`, ...INSECURE, '--parallel-layers', '10']);
+    assert.equal(r.code, 0, describeRun(r));
+    await assertSameImage(index.reference, `${dest.host}/fanout/index:v1`, { src, dest });
+    const log = dest.logs();
+    for (const layer of single.layers!) {
+      const uploads = log.match(new RegExp(`"PUT /v2/fanout/[a-z]+/blobs/uploads/[^"]*digest=${layer.digest.replace(':', '%3A')}`, 'g')) ?? [];
+      const mounts = log.match(new RegExp(`"POST /v2/fanout/index/blobs/uploads/\\?[^"]*mount=${layer.digest.replace(':', '%3A')}`, 'g')) ?? [];
+      assert.equal(uploads.length + mounts.length, 2, `${layer.digest}: one write into each of the two repositories (${uploads.length} uploads, ${mounts.length} mounts)`);
+    }
+  });
 });
+

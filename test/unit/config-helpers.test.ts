@@ -88,5 +88,6 @@ describe('archiveSizeGiB', () => {
   test('defaults to 500 GiB', () => {
     assert.equal(archiveSizeGiB({}), 500);
     assert.equal(archiveSizeGiB({ archiveSize: 8 }), 8);
+    assert.equal(archiveSizeGiB({ archiveSize: 0 }), 500, 'oc-mirror reads 0 as the default');
   });
 });

@@ -420,9 +420,9 @@ const cases: Case[] = [
     error: 'isc.yaml:5 mirror.blockedImages[0].name: must not be empty',
   },
   {
-    name: 'archiveSize zero',
-    text: `${ISC}archiveSize: 0\nmirror: {}\n`,
-    error: 'isc.yaml:3 archiveSize: must be a positive number of GiB, got 0 (leave it out for the default)',
+    name: 'archiveSize negative',
+    text: `${ISC}archiveSize: -2\nmirror: {}\n`,
+    error: 'isc.yaml:3 archiveSize: must be a positive number of GiB, got -2 (leave it out, or 0, for the default)',
   },
   {
     name: 'archiveSize not an integer',
