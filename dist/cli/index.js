@@ -52417,11 +52417,44 @@ class CopyEngine {
         this.options = options;
         this.images = new Limiter(options.parallelImages);
     }
-    /** Runs every task; one failing image never stops the others. Outcomes keep the tasks' order. */
-    run(tasks, signal) {
-        return Promise.all(tasks.map((task) => this.images.run(() => this.copyWithRetries(task, signal))));
+    /**
+     * Runs every task; one failing image never stops the others. Outcomes keep the tasks' order.
+     * First every image is probed with wide concurrency (a manifest GET and a HEAD are cheap), so a
+     * re-run of an unchanged set finishes in the time of its requests; only images that need copying
+     * then queue for the `parallelImages` slots, taking the manifest they were probed with along.
+     */
+    async run(tasks, signal) {
+        const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
+        return Promise.all(tasks.map(async (task) => {
+            const probe = await probes.run(() => this.probe(task, signal));
+            if (probe?.present) {
+                const result = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+                this.options.listener?.({ type: 'image-started', task });
+                this.options.listener?.({ type: 'image-succeeded', task, result });
+                return { task, ok: true, result };
+            }
+            return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
+        }));
     }
-    async copyWithRetries(task, outer) {
+    /**
+     * The source manifest, and whether the destination already has it under the tag. Any error
+     * leaves the answer to the copy itself, which has retries, a timeout and error reporting.
+     */
+    async probe(task, outer) {
+        try {
+            const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
+            const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+            const srcRef = reference_parseReference(task.source);
+            const dstRef = reference_parseReference(task.destination);
+            const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
+            const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
+            return { top, present: existing === top.digest };
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async copyWithRetries(task, outer, probed) {
         const emit = this.options.listener ?? (() => { });
         if (outer?.aborted)
             return { task, ok: false, error: 'cancelled' };
@@ -52430,7 +52463,8 @@ class CopyEngine {
         const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
         for (let attempt = 1;; attempt++) {
             try {
-                const result = await this.copyImage(task, signal);
+                // The probed manifest saves a request on the first attempt; a retry starts afresh.
+                const result = await this.copyImage(task, signal, attempt === 1 ? probed : undefined);
                 emit({ type: 'image-succeeded', task, result });
                 return { task, ok: true, result };
             }
@@ -52458,18 +52492,18 @@ class CopyEngine {
             }
         }
     }
-    async copyImage(task, signal) {
+    async copyImage(task, signal, probed) {
         const srcRef = reference_parseReference(task.source);
         const dstRef = reference_parseReference(task.destination);
         const src = this.endpoints.source(srcRef);
         const dst = this.endpoints.destination(dstRef);
-        const top = await src.getManifest(pullReference(srcRef), signal);
+        const top = probed ?? (await src.getManifest(pullReference(srcRef), signal));
         const target = dstRef.tag ?? top.digest;
         if (dstRef.digest && dstRef.digest !== top.digest) {
             throw new OcMirrorError(`${task.source}: source manifest is ${top.digest}, the plan expected ${dstRef.digest}`);
         }
         const result = { digest: top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: false };
-        if ((await dst.manifestDigest(target, signal)) === top.digest) {
+        if (!probed && (await dst.manifestDigest(target, signal)) === top.digest) {
             result.alreadyPresent = true;
             return result;
         }

@@ -55,12 +55,47 @@ export class CopyEngine {
     this.images = new Limiter(options.parallelImages);
   }
 
-  /** Runs every task; one failing image never stops the others. Outcomes keep the tasks' order. */
-  run(tasks: CopyTask[], signal?: AbortSignal): Promise<TaskOutcome[]> {
-    return Promise.all(tasks.map((task) => this.images.run(() => this.copyWithRetries(task, signal))));
+  /**
+   * Runs every task; one failing image never stops the others. Outcomes keep the tasks' order.
+   * First every image is probed with wide concurrency (a manifest GET and a HEAD are cheap), so a
+   * re-run of an unchanged set finishes in the time of its requests; only images that need copying
+   * then queue for the `parallelImages` slots, taking the manifest they were probed with along.
+   */
+  async run(tasks: CopyTask[], signal?: AbortSignal): Promise<TaskOutcome[]> {
+    const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
+    return Promise.all(
+      tasks.map(async (task) => {
+        const probe = await probes.run(() => this.probe(task, signal));
+        if (probe?.present) {
+          const result: ImageCopyResult = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+          this.options.listener?.({ type: 'image-started', task });
+          this.options.listener?.({ type: 'image-succeeded', task, result });
+          return { task, ok: true as const, result };
+        }
+        return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
+      }),
+    );
   }
 
-  private async copyWithRetries(task: CopyTask, outer?: AbortSignal): Promise<TaskOutcome> {
+  /**
+   * The source manifest, and whether the destination already has it under the tag. Any error
+   * leaves the answer to the copy itself, which has retries, a timeout and error reporting.
+   */
+  private async probe(task: CopyTask, outer?: AbortSignal): Promise<{ top: RawManifest; present: boolean } | undefined> {
+    try {
+      const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
+      const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+      const srcRef = parseReference(task.source);
+      const dstRef = parseReference(task.destination);
+      const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
+      const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
+      return { top, present: existing === top.digest };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async copyWithRetries(task: CopyTask, outer?: AbortSignal, probed?: RawManifest): Promise<TaskOutcome> {
     const emit = this.options.listener ?? (() => {});
     if (outer?.aborted) return { task, ok: false, error: 'cancelled' };
     emit({ type: 'image-started', task });
@@ -68,7 +103,8 @@ export class CopyEngine {
     const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.copyImage(task, signal);
+        // The probed manifest saves a request on the first attempt; a retry starts afresh.
+        const result = await this.copyImage(task, signal, attempt === 1 ? probed : undefined);
         emit({ type: 'image-succeeded', task, result });
         return { task, ok: true, result };
       } catch (err) {
@@ -93,18 +129,18 @@ export class CopyEngine {
     }
   }
 
-  private async copyImage(task: CopyTask, signal: AbortSignal): Promise<ImageCopyResult> {
+  private async copyImage(task: CopyTask, signal: AbortSignal, probed?: RawManifest): Promise<ImageCopyResult> {
     const srcRef = parseReference(task.source);
     const dstRef = parseReference(task.destination);
     const src = this.endpoints.source(srcRef);
     const dst = this.endpoints.destination(dstRef);
-    const top = await src.getManifest(pullReference(srcRef), signal);
+    const top = probed ?? (await src.getManifest(pullReference(srcRef), signal));
     const target = dstRef.tag ?? top.digest;
     if (dstRef.digest && dstRef.digest !== top.digest) {
       throw new OcMirrorError(`${task.source}: source manifest is ${top.digest}, the plan expected ${dstRef.digest}`);
     }
     const result: ImageCopyResult = { digest: top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: false };
-    if ((await dst.manifestDigest(target, signal)) === top.digest) {
+    if (!probed && (await dst.manifestDigest(target, signal)) === top.digest) {
       result.alreadyPresent = true;
       return result;
     }
