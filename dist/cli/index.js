@@ -51203,6 +51203,68 @@ const VERSION = '0.1.0';
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/config/locations.ts
+
+/**
+ * Where each field of a parsed configuration sits in its file, so that a problem found on the
+ * plain data after the structural walk (a duplicate, a range mix) still points at a line.
+ * One instance per parse.
+ */
+class Locations {
+    file;
+    counter;
+    lineByPath = new Map();
+    constructor(file, counter) {
+        this.file = file;
+        this.counter = counter;
+    }
+    lineOfOffset(offset) {
+        return this.counter.linePos(offset).line;
+    }
+    /** The line a YAML node starts on; anything that is not a parsed node has none. */
+    lineOfNode(node) {
+        const start = node?.range?.[0];
+        return start === undefined ? undefined : this.lineOfOffset(start);
+    }
+    remember(path, line) {
+        if (line !== undefined)
+            this.lineByPath.set(path, line);
+    }
+    /** The line of `path`, or of its nearest recorded parent (a missing field has no line of its own). */
+    lineOf(path) {
+        for (let p = path; p; p = parentPath(p)) {
+            const line = this.lineByPath.get(p);
+            if (line !== undefined)
+                return line;
+        }
+        return undefined;
+    }
+    error(path, problem, line = this.lineOf(path)) {
+        return configError(this.file, line, path, problem);
+    }
+}
+/** `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` */
+function parentPath(path) {
+    const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+    return cut > 0 ? path.slice(0, cut) : '';
+}
+function fieldPath(parent, key) {
+    return parent ? `${parent}.${key}` : key;
+}
+/**
+ * The one-line message the CLI prints: `<file>:<line> <path>: <problem>`; without a line,
+ * `<file> <path>: <problem>`; a problem of the whole file has no path: `<file>:<line> <problem>`
+ * or `<file>: <problem>`.
+ */
+function configError(file, line, path, problem) {
+    const where = line === undefined ? file : `${file}:${line}`;
+    if (path)
+        return new ConfigError(`${where} ${path}: ${problem}`);
+    return new ConfigError(line === undefined ? `${file}: ${problem}` : `${where} ${problem}`);
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:stream"
@@ -51382,25 +51444,6 @@ function parseRegistryLocation(input) {
     return { registry, prefix };
 }
 
-;// CONCATENATED MODULE: ./src/collect/additional.ts
-
-
-/** additionalImages → CollectedImages (ref §10.1). The config layer has already validated each entry. */
-function collectAdditionalImages(images) {
-    return (images ?? []).map((img, i) => {
-        if (img.platforms?.length) {
-            throw new ConfigError(`mirror.additionalImages[${i}].platforms: per-platform (sparse) copies are not built yet; remove platforms to copy every platform`);
-        }
-        const ref = reference_parseReference(img.name);
-        return {
-            source: formatReference(ref),
-            kind: 'generic',
-            ...(img.targetRepo && { targetRepo: img.targetRepo }),
-            ...(img.targetTag && { targetTag: img.targetTag }),
-        };
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/config/blocked.ts
 
 /**
@@ -51553,68 +51596,6 @@ function compileBlockedPattern(name) {
     if ('reason' in result)
         throw new ConfigError(`blocked image "${name}": invalid regular expression: ${result.reason}`);
     return result.regexp;
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/config/locations.ts
-
-/**
- * Where each field of a parsed configuration sits in its file, so that a problem found on the
- * plain data after the structural walk (a duplicate, a range mix) still points at a line.
- * One instance per parse.
- */
-class Locations {
-    file;
-    counter;
-    lineByPath = new Map();
-    constructor(file, counter) {
-        this.file = file;
-        this.counter = counter;
-    }
-    lineOfOffset(offset) {
-        return this.counter.linePos(offset).line;
-    }
-    /** The line a YAML node starts on; anything that is not a parsed node has none. */
-    lineOfNode(node) {
-        const start = node?.range?.[0];
-        return start === undefined ? undefined : this.lineOfOffset(start);
-    }
-    remember(path, line) {
-        if (line !== undefined)
-            this.lineByPath.set(path, line);
-    }
-    /** The line of `path`, or of its nearest recorded parent (a missing field has no line of its own). */
-    lineOf(path) {
-        for (let p = path; p; p = parentPath(p)) {
-            const line = this.lineByPath.get(p);
-            if (line !== undefined)
-                return line;
-        }
-        return undefined;
-    }
-    error(path, problem, line = this.lineOf(path)) {
-        return configError(this.file, line, path, problem);
-    }
-}
-/** `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` */
-function parentPath(path) {
-    const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
-    return cut > 0 ? path.slice(0, cut) : '';
-}
-function fieldPath(parent, key) {
-    return parent ? `${parent}.${key}` : key;
-}
-/**
- * The one-line message the CLI prints: `<file>:<line> <path>: <problem>`; without a line,
- * `<file> <path>: <problem>`; a problem of the whole file has no path: `<file>:<line> <problem>`
- * or `<file>: <problem>`.
- */
-function configError(file, line, path, problem) {
-    const where = line === undefined ? file : `${file}:${line}`;
-    if (path)
-        return new ConfigError(`${where} ${path}: ${problem}`);
-    return new ConfigError(line === undefined ? `${file}: ${problem}` : `${where} ${problem}`);
 }
 
 ;// CONCATENATED MODULE: ./src/config/semver.ts
@@ -52444,7 +52425,7 @@ class CopyEngine {
         try {
             const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
             const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-            const srcRef = reference_parseReference(task.source);
+            const srcRef = reference_parseReference(task.pullFrom ?? task.source);
             const dstRef = reference_parseReference(task.destination);
             const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
             const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
@@ -52493,7 +52474,7 @@ class CopyEngine {
         }
     }
     async copyImage(task, signal, probed) {
-        const srcRef = reference_parseReference(task.source);
+        const srcRef = reference_parseReference(task.pullFrom ?? task.source);
         const dstRef = reference_parseReference(task.destination);
         const src = this.endpoints.source(srcRef);
         const dst = this.endpoints.destination(dstRef);
@@ -52768,183 +52749,6 @@ function formatRegistryLocation(location) {
     return `docker://${joinPath(location.registry, location.prefix)}`;
 }
 
-;// CONCATENATED MODULE: ./src/outputs/mirror-scope.ts
-
-
-/**
- * Decides, for every copied task, whether its IDMS/ITMS entry is namespace scoped (`quay.io/ns` →
- * `mirror/prefix/ns`) or repository scoped (`quay.io/ns/img` → `mirror/prefix/ns/img`).
- *
- * oc-mirror (ref §6.1) scopes by namespace whenever the destination repository path ends with the
- * source repository path. A namespace entry redirects every repository under the source namespace,
- * at any depth, including ones this run never mirrored; when the destination namespace holds
- * something else under that name (release images in `openshift/`, the same path from another
- * registry, a targetRepo), a tag pull is served the wrong image and a digest pull reaches the wrong
- * repository (ref §15 item 16). So the rule here is stricter:
- *
- *   source namespace N (registry + parent path, at least one path component) is mapped to
- *   destination namespace M only when, over all the copied tasks given,
- *   (1) every source repository under N is copied to the same relative path under M, and
- *   (2) every destination repository under M was copied from the same relative path under N.
- *   Otherwise every repository of N gets repository scope (listing all of its mirrors, so that
- *   its more specific entry never hides a mirror the namespace entry would have given).
- *
- * `--max-nested-paths` > 0 forces repository scope, as in oc-mirror. Graph and catalog tasks take
- * part in the check (they occupy destination repositories) even though they get no entry.
- */
-function mirrorScopes(tasks, maxNestedPaths) {
-    const pairs = uniquePairs(tasks);
-    const approved = maxNestedPaths > 0 ? new Map() : approvedNamespaces(pairs);
-    return (task) => {
-        const pair = repositoryPair(task);
-        const candidate = namespaceCandidate(pair);
-        if (candidate && approved.get(candidate.source) === candidate.mirror)
-            return candidate;
-        return pair;
-    };
-}
-function repositoryPair(task) {
-    const ref = reference_parseReference(task.source);
-    return { source: `${ref.registry}/${ref.repository}`, mirror: destinationRepository(task.destination) };
-}
-function uniquePairs(tasks) {
-    const seen = new Map();
-    for (const task of tasks) {
-        const pair = repositoryPair(task);
-        seen.set(`${pair.source}\n${pair.mirror}`, pair);
-    }
-    return [...seen.values()];
-}
-/** oc-mirror's rule: the destination path ends with the source path → both cut to their parent. */
-function namespaceCandidate(pair) {
-    const sourcePath = pair.source.split('/').slice(1);
-    const mirrorPath = pair.mirror.split('/').slice(1);
-    // A repository at the root of its registry has no namespace: a whole-registry redirect is too broad.
-    if (sourcePath.length < 2 || mirrorPath.length < sourcePath.length)
-        return undefined;
-    const tail = mirrorPath.slice(mirrorPath.length - sourcePath.length);
-    if (tail.some((component, i) => component !== sourcePath[i]))
-        return undefined;
-    return { source: parentOf(pair.source), mirror: parentOf(pair.mirror) };
-}
-function parentOf(repository) {
-    return repository.slice(0, repository.lastIndexOf('/'));
-}
-function approvedNamespaces(pairs) {
-    const proposed = new Map();
-    for (const pair of pairs) {
-        const candidate = namespaceCandidate(pair);
-        if (candidate && !proposed.has(candidate.source))
-            proposed.set(candidate.source, candidate.mirror);
-    }
-    const approved = new Map();
-    for (const [namespace, mirror] of proposed) {
-        if (holdsExactly(namespace, mirror, pairs))
-            approved.set(namespace, mirror);
-    }
-    return approved;
-}
-function holdsExactly(namespace, mirror, pairs) {
-    return pairs.every((pair) => {
-        const sourceRel = relativeTo(pair.source, namespace);
-        const mirrorRel = relativeTo(pair.mirror, mirror);
-        if (sourceRel === undefined && mirrorRel === undefined)
-            return true;
-        return sourceRel === mirrorRel;
-    });
-}
-function relativeTo(repository, namespace) {
-    return repository.startsWith(`${namespace}/`) ? repository.slice(namespace.length + 1) : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/outputs/idms-itms.ts
-
-
-
-const CATEGORIES = ['release', 'operator', 'generic'];
-/** Graph and catalog images get no entry (ref §6.1): nothing pulls them by their source name. */
-function categoryOf(kind) {
-    switch (kind) {
-        case 'ocpRelease':
-        case 'ocpReleaseContent':
-            return 'release';
-        case 'operatorBundle':
-        case 'operatorRelatedImage':
-            return 'operator';
-        case 'generic':
-        case 'helmImage':
-            return 'generic';
-        case 'cincinnatiGraph':
-        case 'operatorCatalog':
-            return undefined;
-    }
-}
-/**
- * ImageDigestMirrorSet / ImageTagMirrorSet (ref §6.1) for the tasks that were copied successfully.
- * IDMS: images with a digest, plus release payloads even by tag (oc-mirror v1 compatibility).
- * ITMS: every image that is not digest-only. Unlike oc-mirror the output is deterministic: objects
- * release, operator, generic; entries sorted by source; mirrors de-duplicated and sorted.
- */
-function renderMirrorSets(tasks, opts) {
-    const scopeOf = mirrorScopes(tasks, opts.maxNestedPaths);
-    const digest = emptyEntries();
-    const tag = emptyEntries();
-    for (const task of tasks) {
-        const category = categoryOf(task.kind);
-        if (!category)
-            continue;
-        const ref = reference_parseReference(task.source);
-        const { source, mirror } = scopeOf(task);
-        if (ref.digest !== undefined || task.kind === 'ocpRelease')
-            add(digest[category], source, mirror);
-        if (ref.tag !== undefined || ref.digest === undefined)
-            add(tag[category], source, mirror);
-    }
-    const idms = renderKind('ImageDigestMirrorSet', 'idms', 'imageDigestMirrors', digest, opts);
-    const itms = renderKind('ImageTagMirrorSet', 'itms', 'imageTagMirrors', tag, opts);
-    return { ...(idms && { idms }), ...(itms && { itms }) };
-}
-function emptyEntries() {
-    return { release: new Map(), operator: new Map(), generic: new Map() };
-}
-function add(entries, source, mirror) {
-    let mirrors = entries.get(source);
-    if (!mirrors) {
-        mirrors = new Set();
-        entries.set(source, mirrors);
-    }
-    mirrors.add(mirror);
-}
-function renderKind(kind, namePrefix, listKey, byCategory, opts) {
-    const documents = CATEGORIES.filter((category) => byCategory[category].size > 0).map((category) => renderDocument(kind, `${namePrefix}-${category}-0`, listKey, byCategory[category], opts));
-    return documents.length > 0 ? documents.join('') : undefined;
-}
-function renderDocument(kind, name, listKey, entries, opts) {
-    const list = [...entries.keys()].sort(byCodeUnit).map((source) => ({
-        mirrors: [...entries.get(source)].sort(byCodeUnit),
-        source,
-    }));
-    // Keys in the order Go's YAML marshaller writes them (alphabetical), so diffs against oc-mirror's files stay small.
-    const doc = new dist/* Document */.yo({
-        apiVersion: 'config.openshift.io/v1',
-        kind,
-        metadata: {
-            annotations: { createdAt: opts.createdAt, createdBy: 'oc-mirror v2', 'oc-mirror_version': opts.version },
-            name,
-        },
-        spec: { [listKey]: list },
-    });
-    // A timestamp-looking string is quoted by oc-mirror (YAML 1.1 would read it as a timestamp).
-    const createdAt = doc.getIn(['metadata', 'annotations', 'createdAt'], true);
-    if (createdAt instanceof dist/* Scalar */.X5)
-        createdAt.type = dist/* Scalar */.X5.QUOTE_DOUBLE;
-    return `---\n${doc.toString({ indentSeq: false, lineWidth: 0 })}`;
-}
-/** Locale-independent order: the same bytes on every machine. */
-function byCodeUnit(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
 ;// CONCATENATED MODULE: ./src/outputs/mapping.ts
 
 /**
@@ -52957,7 +52761,7 @@ function renderMapping(plan) {
 }
 /** The same format for any list of tasks (missing.txt is a mapping of the tasks not in the cache). */
 function renderMappingLines(tasks) {
-    return tasks.map((task) => `docker://${pullSpec(task.source)}=docker://${task.destination}\n`).join('');
+    return tasks.map((task) => `docker://${pullSpec(task.pullFrom ?? task.source)}=docker://${task.destination}\n`).join('');
 }
 
 ;// CONCATENATED MODULE: ./src/outputs/report.ts
@@ -53218,6 +53022,55 @@ function findDestinationConflicts(tasks) {
     return [...byDestination]
         .filter(([, entry]) => entry.contents.size > 1)
         .map(([destination, entry]) => ({ destination, sources: entry.sources }));
+}
+
+;// CONCATENATED MODULE: ./src/collect/additional.ts
+
+
+/** additionalImages → CollectedImages (ref §10.1). The config layer has already validated each entry. */
+function collectAdditionalImages(images) {
+    return (images ?? []).map((img, i) => {
+        if (img.platforms?.length) {
+            throw new ConfigError(`mirror.additionalImages[${i}].platforms: per-platform (sparse) copies are not built yet; remove platforms to copy every platform`);
+        }
+        const ref = reference_parseReference(img.name);
+        return {
+            source: formatReference(ref),
+            kind: 'generic',
+            ...(img.targetRepo && { targetRepo: img.targetRepo }),
+            ...(img.targetTag && { targetTag: img.targetTag }),
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/workflows/collect.ts
+
+
+
+
+/** Runs the collectors of a configuration; content kinds whose collectors are not built are refused. */
+function collectImages(config, configPath) {
+    refuseUnbuiltContent(config, (0,external_node_path_.basename)(configPath));
+    return {
+        images: collectAdditionalImages(config.mirror?.additionalImages),
+        blocked: (config.mirror?.blockedImages ?? []).map((b) => compileBlockedPattern(b.name)),
+    };
+}
+/** Refused, never silently skipped: a user must know that a section of their config did nothing. */
+function refuseUnbuiltContent(config, file) {
+    const m = config.mirror;
+    if (!m)
+        return;
+    const unbuilt = [
+        [m.platform, 'mirror.platform', 'platform releases'],
+        [m.operators?.length ? m.operators : undefined, 'mirror.operators', 'operator catalogs'],
+        [m.helm, 'mirror.helm', 'helm charts'],
+        [m.samples?.length ? m.samples : undefined, 'mirror.samples', 'samples (oc-mirror does not implement them either)'],
+    ];
+    for (const [value, path, what] of unbuilt) {
+        if (value !== undefined)
+            throw new ConfigError(`${file} ${path}: ${what} are not built yet in this version; remove the section`);
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -53879,6 +53732,261 @@ class RegistryEndpoints {
     }
 }
 
+;// CONCATENATED MODULE: ./src/workflows/endpoints.ts
+
+
+/** Registries for real hosts; the local store or archives for the pseudo host. */
+class WorkflowEndpoints {
+    registries;
+    local;
+    constructor(registries, local) {
+        this.registries = registries;
+        this.local = local;
+    }
+    source(ref) {
+        if (this.local && ref.registry === this.local.host)
+            return this.local.source(ref.repository);
+        return this.registries.source(ref);
+    }
+    destination(ref) {
+        if (this.local?.destination && ref.registry === this.local.host)
+            return this.local.destination(ref.repository);
+        return this.registries.destination(ref);
+    }
+    close() {
+        return this.registries.close();
+    }
+}
+function registryEndpoints(options, log) {
+    const credentials = credentialLookup(options.authfile);
+    const side = (tlsVerify, certDir) => ({
+        tlsVerify,
+        ...(certDir && { certDir }),
+        credentials,
+        connections: options.parallelImages * options.parallelLayers + 2,
+        uploadChunkSize: options.uploadChunkSize,
+        log: (m) => log.debug(m),
+    });
+    return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir));
+}
+
+;// CONCATENATED MODULE: ./src/outputs/mirror-scope.ts
+
+
+/**
+ * Decides, for every copied task, whether its IDMS/ITMS entry is namespace scoped (`quay.io/ns` →
+ * `mirror/prefix/ns`) or repository scoped (`quay.io/ns/img` → `mirror/prefix/ns/img`).
+ *
+ * oc-mirror (ref §6.1) scopes by namespace whenever the destination repository path ends with the
+ * source repository path. A namespace entry redirects every repository under the source namespace,
+ * at any depth, including ones this run never mirrored; when the destination namespace holds
+ * something else under that name (release images in `openshift/`, the same path from another
+ * registry, a targetRepo), a tag pull is served the wrong image and a digest pull reaches the wrong
+ * repository (ref §15 item 16). So the rule here is stricter:
+ *
+ *   source namespace N (registry + parent path, at least one path component) is mapped to
+ *   destination namespace M only when, over all the copied tasks given,
+ *   (1) every source repository under N is copied to the same relative path under M, and
+ *   (2) every destination repository under M was copied from the same relative path under N.
+ *   Otherwise every repository of N gets repository scope (listing all of its mirrors, so that
+ *   its more specific entry never hides a mirror the namespace entry would have given).
+ *
+ * `--max-nested-paths` > 0 forces repository scope, as in oc-mirror. Graph and catalog tasks take
+ * part in the check (they occupy destination repositories) even though they get no entry.
+ */
+function mirrorScopes(tasks, maxNestedPaths) {
+    const pairs = uniquePairs(tasks);
+    const approved = maxNestedPaths > 0 ? new Map() : approvedNamespaces(pairs);
+    return (task) => {
+        const pair = repositoryPair(task);
+        const candidate = namespaceCandidate(pair);
+        if (candidate && approved.get(candidate.source) === candidate.mirror)
+            return candidate;
+        return pair;
+    };
+}
+function repositoryPair(task) {
+    const ref = reference_parseReference(task.source);
+    return { source: `${ref.registry}/${ref.repository}`, mirror: destinationRepository(task.destination) };
+}
+function uniquePairs(tasks) {
+    const seen = new Map();
+    for (const task of tasks) {
+        const pair = repositoryPair(task);
+        seen.set(`${pair.source}\n${pair.mirror}`, pair);
+    }
+    return [...seen.values()];
+}
+/** oc-mirror's rule: the destination path ends with the source path → both cut to their parent. */
+function namespaceCandidate(pair) {
+    const sourcePath = pair.source.split('/').slice(1);
+    const mirrorPath = pair.mirror.split('/').slice(1);
+    // A repository at the root of its registry has no namespace: a whole-registry redirect is too broad.
+    if (sourcePath.length < 2 || mirrorPath.length < sourcePath.length)
+        return undefined;
+    const tail = mirrorPath.slice(mirrorPath.length - sourcePath.length);
+    if (tail.some((component, i) => component !== sourcePath[i]))
+        return undefined;
+    return { source: parentOf(pair.source), mirror: parentOf(pair.mirror) };
+}
+function parentOf(repository) {
+    return repository.slice(0, repository.lastIndexOf('/'));
+}
+function approvedNamespaces(pairs) {
+    const proposed = new Map();
+    for (const pair of pairs) {
+        const candidate = namespaceCandidate(pair);
+        if (candidate && !proposed.has(candidate.source))
+            proposed.set(candidate.source, candidate.mirror);
+    }
+    const approved = new Map();
+    for (const [namespace, mirror] of proposed) {
+        if (holdsExactly(namespace, mirror, pairs))
+            approved.set(namespace, mirror);
+    }
+    return approved;
+}
+function holdsExactly(namespace, mirror, pairs) {
+    return pairs.every((pair) => {
+        const sourceRel = relativeTo(pair.source, namespace);
+        const mirrorRel = relativeTo(pair.mirror, mirror);
+        if (sourceRel === undefined && mirrorRel === undefined)
+            return true;
+        return sourceRel === mirrorRel;
+    });
+}
+function relativeTo(repository, namespace) {
+    return repository.startsWith(`${namespace}/`) ? repository.slice(namespace.length + 1) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/outputs/idms-itms.ts
+
+
+
+const CATEGORIES = ['release', 'operator', 'generic'];
+/** Graph and catalog images get no entry (ref §6.1): nothing pulls them by their source name. */
+function categoryOf(kind) {
+    switch (kind) {
+        case 'ocpRelease':
+        case 'ocpReleaseContent':
+            return 'release';
+        case 'operatorBundle':
+        case 'operatorRelatedImage':
+            return 'operator';
+        case 'generic':
+        case 'helmImage':
+            return 'generic';
+        case 'cincinnatiGraph':
+        case 'operatorCatalog':
+            return undefined;
+    }
+}
+/**
+ * ImageDigestMirrorSet / ImageTagMirrorSet (ref §6.1) for the tasks that were copied successfully.
+ * IDMS: images with a digest, plus release payloads even by tag (oc-mirror v1 compatibility).
+ * ITMS: every image that is not digest-only. Unlike oc-mirror the output is deterministic: objects
+ * release, operator, generic; entries sorted by source; mirrors de-duplicated and sorted.
+ */
+function renderMirrorSets(tasks, opts) {
+    const scopeOf = mirrorScopes(tasks, opts.maxNestedPaths);
+    const digest = emptyEntries();
+    const tag = emptyEntries();
+    for (const task of tasks) {
+        const category = categoryOf(task.kind);
+        if (!category)
+            continue;
+        const ref = reference_parseReference(task.source);
+        const { source, mirror } = scopeOf(task);
+        if (ref.digest !== undefined || task.kind === 'ocpRelease')
+            add(digest[category], source, mirror);
+        if (ref.tag !== undefined || ref.digest === undefined)
+            add(tag[category], source, mirror);
+    }
+    const idms = renderKind('ImageDigestMirrorSet', 'idms', 'imageDigestMirrors', digest, opts);
+    const itms = renderKind('ImageTagMirrorSet', 'itms', 'imageTagMirrors', tag, opts);
+    return { ...(idms && { idms }), ...(itms && { itms }) };
+}
+function emptyEntries() {
+    return { release: new Map(), operator: new Map(), generic: new Map() };
+}
+function add(entries, source, mirror) {
+    let mirrors = entries.get(source);
+    if (!mirrors) {
+        mirrors = new Set();
+        entries.set(source, mirrors);
+    }
+    mirrors.add(mirror);
+}
+function renderKind(kind, namePrefix, listKey, byCategory, opts) {
+    const documents = CATEGORIES.filter((category) => byCategory[category].size > 0).map((category) => renderDocument(kind, `${namePrefix}-${category}-0`, listKey, byCategory[category], opts));
+    return documents.length > 0 ? documents.join('') : undefined;
+}
+function renderDocument(kind, name, listKey, entries, opts) {
+    const list = [...entries.keys()].sort(byCodeUnit).map((source) => ({
+        mirrors: [...entries.get(source)].sort(byCodeUnit),
+        source,
+    }));
+    // Keys in the order Go's YAML marshaller writes them (alphabetical), so diffs against oc-mirror's files stay small.
+    const doc = new dist/* Document */.yo({
+        apiVersion: 'config.openshift.io/v1',
+        kind,
+        metadata: {
+            annotations: { createdAt: opts.createdAt, createdBy: 'oc-mirror v2', 'oc-mirror_version': opts.version },
+            name,
+        },
+        spec: { [listKey]: list },
+    });
+    // A timestamp-looking string is quoted by oc-mirror (YAML 1.1 would read it as a timestamp).
+    const createdAt = doc.getIn(['metadata', 'annotations', 'createdAt'], true);
+    if (createdAt instanceof dist/* Scalar */.X5)
+        createdAt.type = dist/* Scalar */.X5.QUOTE_DOUBLE;
+    return `---\n${doc.toString({ indentSeq: false, lineWidth: 0 })}`;
+}
+/** Locale-independent order: the same bytes on every machine. */
+function byCodeUnit(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/workflows/outputs.ts
+
+
+
+
+
+function toResult(o) {
+    if (!o.ok)
+        return { task: o.task, status: 'failed', error: o.error };
+    return { task: o.task, status: o.result.alreadyPresent ? 'present' : 'mirrored', bytes: o.result.bytesCopied };
+}
+/** Writes what every run leaves behind: cluster resources, the report JSON, the errors file, the results block. */
+function finishRun(report, opts) {
+    const { dirs, timestamp, log } = opts;
+    if (opts.clusterResources) {
+        const copied = report.images.filter((i) => i.status === 'mirrored' || i.status === 'present').map((i) => i.task);
+        const sets = renderMirrorSets(copied, {
+            maxNestedPaths: opts.maxNestedPaths,
+            createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+            version: VERSION,
+        });
+        if (sets.idms)
+            (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.clusterResources, 'idms-oc-mirror.yaml'), sets.idms);
+        if (sets.itms)
+            (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.clusterResources, 'itms-oc-mirror.yaml'), sets.itms);
+        if (sets.idms || sets.itms)
+            log.info(`cluster resources written to ${dirs.clusterResources}`);
+    }
+    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.logs, `report_${timestamp}.json`), JSON.stringify(report, null, 2) + '\n');
+    const failed = report.images.filter((i) => i.status === 'failed' || i.status === 'skipped');
+    if (failed.length) {
+        const errorsFile = (0,external_node_path_.join)(dirs.logs, `mirroring_errors_${timestamp}.txt`);
+        (0,external_node_fs_namespaceObject.writeFileSync)(errorsFile, renderErrorsFile(report));
+        log.error(`${failed.length} image(s) failed to mirror; details in ${errorsFile}. Re-run to retry them (what was copied is skipped), remove them from the configuration, or mirror them by hand.`);
+    }
+    for (const line of renderResults(report).split('\n'))
+        if (line)
+            log.info(line);
+}
+
 ;// CONCATENATED MODULE: ./src/workflows/working-dir.ts
 
 
@@ -53918,8 +54026,6 @@ function prepareWorkingDir(root, timestamp, opts) {
 
 
 
-
-
 /**
  * Mirror to mirror (ref §1.6): collect → plan → copy source → destination → cluster resources.
  * A dry run stops after writing mapping.txt and contacts no destination.
@@ -53927,12 +54033,10 @@ function prepareWorkingDir(root, timestamp, opts) {
 async function mirrorToMirror(options, log, hooks = {}) {
     const timestamp = runTimestamp();
     const config = loadImageSetConfiguration(options.configPath);
-    refuseUnbuiltContent(config, (0,external_node_path_.basename)(options.configPath));
+    const { images, blocked } = collectImages(config, options.configPath);
     const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
     log.attachFile?.(dirs.logFile);
     log.info(`oc-mirror-action ${VERSION}: mirror to mirror, ${options.dryRun ? 'dry run, ' : ''}working-dir ${dirs.root}`);
-    const images = collectAdditionalImages(config.mirror?.additionalImages);
-    const blocked = (config.mirror?.blockedImages ?? []).map((b) => compileBlockedPattern(b.name));
     const { plan, blocked: removed } = buildPlan(images, options.destination, { maxNestedPaths: options.maxNestedPaths, blocked });
     for (const image of removed)
         log.info(`${image.source} is blocked by blockedImages: not mirrored`);
@@ -53940,20 +54044,13 @@ async function mirrorToMirror(options, log, hooks = {}) {
         throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
     if (options.dryRun)
         return dryRun(plan, dirs, log);
-    const endpoints = new RegistryEndpoints(registryOptions(options, 'src', log), registryOptions(options, 'dest', log));
+    const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
     try {
-        const location = parseRegistryLocation(options.destination);
-        try {
-            await endpoints.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
-        }
-        catch (err) {
-            throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
-        }
+        await checkDestinationAccess(endpoints, options.destination);
         const startedAt = new Date().toISOString();
         log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
         hooks.copyStarting?.(plan.tasks.length);
-        const engine = new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) });
-        const outcomes = await engine.run(plan.tasks);
+        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
         const report = {
             startedAt,
             finishedAt: new Date().toISOString(),
@@ -53961,72 +54058,31 @@ async function mirrorToMirror(options, log, hooks = {}) {
             destination: options.destination,
             images: outcomes.map(toResult),
         };
-        writeOutputs(report, options, dirs, timestamp, log);
+        finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
         return { exitCode: exitCode(report), report, workingDir: dirs };
     }
     finally {
         await endpoints.close();
     }
 }
-/** Content kinds whose collectors are not built yet are refused, never silently skipped. */
-function refuseUnbuiltContent(config, file) {
-    const m = config.mirror;
-    if (!m)
-        return;
-    const unbuilt = [
-        [m.platform, 'mirror.platform', 'platform releases'],
-        [m.operators?.length ? m.operators : undefined, 'mirror.operators', 'operator catalogs'],
-        [m.helm, 'mirror.helm', 'helm charts'],
-        [m.samples?.length ? m.samples : undefined, 'mirror.samples', 'samples (oc-mirror does not implement them either)'],
-    ];
-    for (const [value, path, what] of unbuilt) {
-        if (value !== undefined)
-            throw new ConfigError(`${file} ${path}: ${what} are not built yet in this version; remove the section`);
+/** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */
+async function checkDestinationAccess(endpoints, destination) {
+    const location = parseRegistryLocation(destination);
+    try {
+        await endpoints.registries.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
+    }
+    catch (err) {
+        throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
     }
 }
-function dryRun(plan, dirs, log) {
+function dryRun(plan, dirs, log, extra) {
     (0,external_node_fs_namespaceObject.rmSync)(dirs.dryRun, { recursive: true, force: true });
     (0,external_node_fs_namespaceObject.mkdirSync)(dirs.dryRun, { recursive: true });
     const mapping = (0,external_node_path_.join)(dirs.dryRun, 'mapping.txt');
     (0,external_node_fs_namespaceObject.writeFileSync)(mapping, renderMapping(plan));
     log.info(`dry run: ${plan.tasks.length} images would be mirrored; see ${mapping}`);
+    extra?.(dirs.dryRun);
     return { exitCode: 0, workingDir: dirs };
-}
-function toResult(o) {
-    if (!o.ok)
-        return { task: o.task, status: 'failed', error: o.error };
-    return { task: o.task, status: o.result.alreadyPresent ? 'present' : 'mirrored', bytes: o.result.bytesCopied };
-}
-function writeOutputs(report, options, dirs, timestamp, log) {
-    const copied = report.images.filter((i) => i.status === 'mirrored' || i.status === 'present').map((i) => i.task);
-    const sets = renderMirrorSets(copied, { maxNestedPaths: options.maxNestedPaths, createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), version: VERSION });
-    if (sets.idms)
-        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.clusterResources, 'idms-oc-mirror.yaml'), sets.idms);
-    if (sets.itms)
-        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.clusterResources, 'itms-oc-mirror.yaml'), sets.itms);
-    if (sets.idms || sets.itms)
-        log.info(`cluster resources written to ${dirs.clusterResources}`);
-    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dirs.logs, `report_${timestamp}.json`), JSON.stringify(report, null, 2) + '\n');
-    const failed = report.images.filter((i) => i.status === 'failed' || i.status === 'skipped');
-    if (failed.length) {
-        const errorsFile = (0,external_node_path_.join)(dirs.logs, `mirroring_errors_${timestamp}.txt`);
-        (0,external_node_fs_namespaceObject.writeFileSync)(errorsFile, renderErrorsFile(report));
-        log.error(`${failed.length} image(s) failed to mirror; details in ${errorsFile}. Re-run to retry them (what was copied is skipped), remove them from the configuration, or mirror them by hand.`);
-    }
-    for (const line of renderResults(report).split('\n'))
-        if (line)
-            log.info(line);
-}
-function registryOptions(options, side, log) {
-    const certDir = side === 'src' ? options.srcCertDir : options.destCertDir;
-    return {
-        tlsVerify: side === 'src' ? options.srcTlsVerify : options.destTlsVerify,
-        ...(certDir && { certDir }),
-        credentials: credentialLookup(options.authfile),
-        connections: options.parallelImages * options.parallelLayers + 2,
-        uploadChunkSize: options.uploadChunkSize,
-        log: (m) => log.debug(m),
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/cli/flags.ts

@@ -85,7 +85,7 @@ export class CopyEngine {
     try {
       const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
       const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-      const srcRef = parseReference(task.source);
+      const srcRef = parseReference(task.pullFrom ?? task.source);
       const dstRef = parseReference(task.destination);
       const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
       const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
@@ -130,7 +130,7 @@ export class CopyEngine {
   }
 
   private async copyImage(task: CopyTask, signal: AbortSignal, probed?: RawManifest): Promise<ImageCopyResult> {
-    const srcRef = parseReference(task.source);
+    const srcRef = parseReference(task.pullFrom ?? task.source);
     const dstRef = parseReference(task.destination);
     const src = this.endpoints.source(srcRef);
     const dst = this.endpoints.destination(dstRef);

@@ -12,5 +12,5 @@ export function renderMapping(plan: Plan): string {
 
 /** The same format for any list of tasks (missing.txt is a mapping of the tasks not in the cache). */
 export function renderMappingLines(tasks: readonly CopyTask[]): string {
-  return tasks.map((task) => `docker://${pullSpec(task.source)}=docker://${task.destination}\n`).join('');
+  return tasks.map((task) => `docker://${pullSpec(task.pullFrom ?? task.source)}=docker://${task.destination}\n`).join('');
 }

@@ -56,8 +56,13 @@ export interface CollectedImage {
 }
 
 export interface CopyTask {
-  /** `registry/repository[:tag][@digest]`: pulled by digest when there is one */
+  /** `registry/repository[:tag][@digest]`: the image's own name, used in reports and IDMS/ITMS */
   source: string;
+  /**
+   * Where the bytes are read from when that is not `source`: disk to mirror reads the local
+   * store's or the archive's copy (`localhost:<port>/<path>:<tag>`), as oc-mirror's cache.
+   */
+  pullFrom?: string;
   /** `registry/repository:tag` at the destination */
   destination: string;
   kind: ImageKind;
