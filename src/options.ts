@@ -26,6 +26,16 @@ export interface MirrorOptions {
   quiet: boolean;
   /** base of the local store: `<cacheDir>/.oc-mirror/.cache` */
   cacheDir: string;
+  /** how the local store is named in plans and mapping.txt: `localhost:<--port>`, as oc-mirror's cache */
+  storeHost: string;
+  /** mirror to disk: the directory archives are written to */
+  archiveDir?: string;
+  /** disk to mirror: the directory archives are read from */
+  fromDir?: string;
+  /** refuse a file larger than archiveSize instead of giving it an archive of its own */
+  strictArchive: boolean;
+  /** mirror to disk: include everything archived since this day (yyyy-MM-dd) */
+  since?: string;
   /** blobs above this size are uploaded in chunks (bytes); 0 = always monolithic */
   uploadChunkSize: number;
 }

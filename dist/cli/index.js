@@ -51201,8 +51201,616 @@ class RunLogger {
 /** Written into cluster resources (`oc-mirror_version`) and printed by `oc-mirror version`. */
 const VERSION = '0.1.0';
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./src/archive/errors.ts
+
+/**
+ * An archive we cannot write or will not read: malformed, truncated or unsafe tar content, an
+ * archive set that does not exist, or an archiveSize too small for strict mode. The message names
+ * the archive and, when there is one, the entry at fault.
+ */
+class ArchiveError extends OcMirrorError {
+    name = 'ArchiveError';
+}
+
+;// CONCATENATED MODULE: ./src/archive/tar.ts
+
+const BLOCK_SIZE = 512;
+/** Two zero blocks close an archive. We write no record padding beyond them (as Go's archive/tar). */
+const END_OF_ARCHIVE_BYTES = 2 * BLOCK_SIZE;
+/** The largest size ustar's 11 octal digits hold: 8 GiB - 1. */
+const MAX_USTAR_SIZE = 0o77777777777;
+const NAME_FIELD = 100;
+const PREFIX_FIELD = 155;
+const FILE_MODE = 0o644;
+const DIRECTORY_MODE = 0o755;
+/** PAX and GNU long-name payloads are a few hundred bytes; a megabyte means a hostile archive. */
+const MAX_METADATA_BYTES = 1024 * 1024;
+function paddingFor(size) {
+    return (BLOCK_SIZE - (size % BLOCK_SIZE)) % BLOCK_SIZE;
+}
+/** Bytes one entry takes in an archive: its header(s), its data and the padding after the data. */
+function tarEntrySize(name, size, kind = 'file') {
+    const layout = headerLayout(kind === 'directory' ? directoryName(name) : name, kind === 'directory' ? 0 : size);
+    const pax = layout.pax ? BLOCK_SIZE + layout.pax.length + paddingFor(layout.pax.length) : 0;
+    return pax + BLOCK_SIZE + size + paddingFor(size);
+}
+// ---------------------------------------------------------------------------------------------
+// Writing
+function directoryName(name) {
+    return name.endsWith('/') ? name : `${name}/`;
+}
+/** ustar fields hold bytes without an encoding: anything but printable ASCII goes through PAX. */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+function splitForUstar(name) {
+    if (!PLAIN_ASCII.test(name))
+        return undefined;
+    if (name.length <= NAME_FIELD)
+        return { name, prefix: '' };
+    // The prefix and the name are joined by a '/' that is in neither field.
+    const first = Math.max(1, name.length - NAME_FIELD - 1);
+    const last = Math.min(PREFIX_FIELD, name.length - 2);
+    for (let i = first; i <= last; i++) {
+        if (name[i] === '/')
+            return { name: name.slice(i + 1), prefix: name.slice(0, i) };
+    }
+    return undefined;
+}
+/** One `"<len> <key>=<value>\n"` record, where len counts its own digits too. */
+function paxRecord(key, value) {
+    const body = ` ${key}=${value}\n`;
+    const bodyBytes = Buffer.byteLength(body);
+    let length = bodyBytes;
+    while (length !== bodyBytes + String(length).length)
+        length = bodyBytes + String(length).length;
+    return `${length}${body}`;
+}
+function headerLayout(name, size) {
+    const split = splitForUstar(name);
+    const sizeFits = size <= MAX_USTAR_SIZE;
+    if (split && sizeFits)
+        return { ...split, sizeField: size };
+    let records = '';
+    if (!split)
+        records += paxRecord('path', name);
+    if (!sizeFits)
+        records += paxRecord('size', String(size));
+    // Readers that ignore PAX still get a recognisable (if cut) name.
+    const fallback = split ?? { name: asciiTail(name, NAME_FIELD), prefix: '' };
+    return { ...fallback, sizeField: sizeFits ? size : 0, pax: Buffer.from(records, 'utf8') };
+}
+function asciiTail(name, max) {
+    const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+    return ascii.length <= max ? ascii : ascii.slice(ascii.length - max);
+}
+function writeOctal(block, offset, width, value) {
+    const digits = value.toString(8).padStart(width - 1, '0');
+    if (digits.length > width - 1)
+        throw new ArchiveError(`tar field at ${offset} cannot hold ${value}`);
+    block.write(digits, offset, 'ascii'); // the last byte stays NUL
+}
+function encodeHeader(fields) {
+    const block = Buffer.alloc(BLOCK_SIZE);
+    block.write(fields.name, 0, NAME_FIELD, 'ascii');
+    writeOctal(block, 100, 8, fields.mode);
+    writeOctal(block, 108, 8, 0);
+    writeOctal(block, 116, 8, 0);
+    writeOctal(block, 124, 12, fields.size);
+    writeOctal(block, 136, 12, fields.mtime);
+    block.write(fields.typeflag, 156, 1, 'ascii');
+    block.write('ustar\0', 257, 6, 'ascii');
+    block.write('00', 263, 2, 'ascii');
+    block.write(fields.prefix, 345, PREFIX_FIELD, 'ascii');
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of block)
+        sum += byte;
+    block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+    return block;
+}
+function headersFor(name, size, kind, mtime) {
+    const layout = headerLayout(name, size);
+    const mode = kind === 'directory' ? DIRECTORY_MODE : FILE_MODE;
+    const main = encodeHeader({ name: layout.name, prefix: layout.prefix, mode, size: layout.sizeField, mtime, typeflag: kind === 'directory' ? '5' : '0' });
+    if (!layout.pax)
+        return [main];
+    const paxName = `PaxHeaders.0/${asciiTail(name.replace(/\/+$/, '').split('/').pop() ?? '', NAME_FIELD - 13)}`;
+    const paxHeader = encodeHeader({ name: paxName, prefix: '', mode: FILE_MODE, size: layout.pax.length, mtime, typeflag: 'x' });
+    return [paxHeader, layout.pax, Buffer.alloc(paddingFor(layout.pax.length)), main];
+}
+/** Chunks are gathered up to this many bytes (or buffers) per write system call. */
+const FLUSH_BYTES = 1024 * 1024;
+const FLUSH_BUFFERS = 256;
+/**
+ * Writes a tar stream sequentially to an open file. File data comes from a stream and is never
+ * held beyond one flush; the writer counts every byte so the result can be checked against
+ * `tarEntrySize`, and refuses a stream that yields more or fewer bytes than announced.
+ */
+class TarWriter {
+    file;
+    onBytes;
+    written = 0;
+    pending = [];
+    pendingBytes = 0;
+    mtime;
+    constructor(file, mtime, 
+    /** told after every write with the bytes just written */
+    onBytes) {
+        this.file = file;
+        this.onBytes = onBytes;
+        const seconds = Math.floor(mtime.getTime() / 1000);
+        if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_USTAR_SIZE)
+            throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
+        this.mtime = seconds;
+    }
+    /** Bytes written so far, including anything still gathered for the next write. */
+    get bytesWritten() {
+        return this.written + this.pendingBytes;
+    }
+    async addDirectory(name) {
+        for (const b of headersFor(directoryName(name), 0, 'directory', this.mtime))
+            await this.push(b);
+    }
+    async addFile(name, size, data) {
+        if (!Number.isSafeInteger(size) || size < 0)
+            throw new ArchiveError(`entry "${name}": invalid size ${size}`);
+        for (const b of headersFor(name, size, 'file', this.mtime))
+            await this.push(b);
+        let seen = 0;
+        for await (const chunk of data) {
+            // Object-mode streams may yield strings, whose length is not their size in bytes.
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+            seen += bytes.length;
+            if (seen > size)
+                throw new ArchiveError(`entry "${name}": its content is longer than the ${size} bytes announced`);
+            await this.push(bytes);
+        }
+        if (seen !== size)
+            throw new ArchiveError(`entry "${name}": its content has ${seen} of the ${size} bytes announced`);
+        await this.push(Buffer.alloc(paddingFor(size)));
+    }
+    /** Writes the end-of-archive blocks and everything still gathered. */
+    async finish() {
+        await this.push(Buffer.alloc(END_OF_ARCHIVE_BYTES));
+        await this.flush();
+    }
+    async push(b) {
+        if (b.length === 0)
+            return;
+        this.pending.push(b);
+        this.pendingBytes += b.length;
+        if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= FLUSH_BUFFERS)
+            await this.flush();
+    }
+    async flush() {
+        if (this.pendingBytes === 0)
+            return;
+        const buffers = this.pending;
+        const expected = this.pendingBytes;
+        this.pending = [];
+        this.pendingBytes = 0;
+        const { bytesWritten } = await this.file.writev(buffers);
+        if (bytesWritten !== expected)
+            throw new ArchiveError(`short write: ${bytesWritten} of ${expected} bytes`);
+        this.written += expected;
+        this.onBytes?.(expected);
+    }
+}
+function typeOf(typeflag, name) {
+    switch (typeflag) {
+        case '0':
+        case '7': // contiguous file: a regular file to everyone but a few old systems
+            return 'file';
+        case '\0': // pre-POSIX tar marked directories with a trailing slash only
+            return name.endsWith('/') ? 'directory' : 'file';
+        case '1':
+            return 'hardlink';
+        case '2':
+            return 'symlink';
+        case '3':
+            return 'char-device';
+        case '4':
+            return 'block-device';
+        case '5':
+            return 'directory';
+        case '6':
+            return 'fifo';
+        default:
+            return 'other';
+    }
+}
+/** Types whose header's size field does not announce data that follows (as Go and GNU tar read them). */
+function hasNoData(type) {
+    return type !== 'file' && type !== 'other';
+}
+function cString(b, start, end) {
+    const nul = b.indexOf(0, start);
+    return b.toString('utf8', start, nul === -1 || nul > end ? end : nul);
+}
+function parseNumber(block, offset, width) {
+    const first = block[offset];
+    if (first & 0x80) {
+        // GNU base-256: big-endian binary, used by GNU tar for sizes beyond 8 GiB.
+        if (first === 0xff)
+            return undefined; // negative
+        let value = first & 0x7f;
+        for (let i = offset + 1; i < offset + width; i++) {
+            value = value * 256 + block[i];
+            if (value > Number.MAX_SAFE_INTEGER)
+                return undefined;
+        }
+        return value;
+    }
+    const text = cString(block, offset, offset + width).trim();
+    if (text === '')
+        return 0;
+    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
+}
+function checksumMatches(block) {
+    const stored = parseNumber(block, 148, 8);
+    if (stored === undefined)
+        return false;
+    let unsigned = 0;
+    let signed = 0; // some historic tars summed signed chars
+    for (let i = 0; i < BLOCK_SIZE; i++) {
+        const byte = i >= 148 && i < 156 ? 0x20 : block[i];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
+    }
+    return stored === unsigned || stored === signed;
+}
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+function isZeroBlock(block) {
+    return block.equals(ZERO_BLOCK);
+}
+function parsePax(data, where) {
+    const fields = {};
+    let pos = 0;
+    while (pos < data.length) {
+        if (data[pos] === 0)
+            break; // some writers pad the payload with NULs
+        const space = data.indexOf(0x20, pos);
+        const length = space === -1 ? NaN : Number(data.toString('ascii', pos, space));
+        if (!Number.isSafeInteger(length) || length <= space - pos || pos + length > data.length || data[pos + length - 1] !== 0x0a) {
+            throw new ArchiveError(`${where}: malformed PAX extended header`);
+        }
+        const record = data.toString('utf8', space + 1, pos + length - 1);
+        const eq = record.indexOf('=');
+        if (eq === -1)
+            throw new ArchiveError(`${where}: malformed PAX record "${record.slice(0, 80)}"`);
+        const key = record.slice(0, eq);
+        const value = record.slice(eq + 1);
+        if (key === 'path')
+            fields.path = value;
+        else if (key === 'linkpath')
+            fields.linkpath = value;
+        else if (key === 'size') {
+            if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)))
+                throw new ArchiveError(`${where}: PAX size "${value.slice(0, 40)}" is not a size`);
+            fields.size = Number(value);
+        }
+        else if (key.startsWith('GNU.sparse.'))
+            fields.sparse = true;
+        pos += length;
+    }
+    return fields;
+}
+/**
+ * Serves reads of a file through a small window, so a run of tiny entries (registry link files,
+ * a few dozen bytes each) costs one read per window instead of one per header, while the data of
+ * large entries is jumped over and never read.
+ */
+class WindowedReader {
+    file;
+    window = Buffer.alloc(0);
+    windowStart = 0;
+    static WINDOW = 64 * 1024;
+    constructor(file) {
+        this.file = file;
+    }
+    async read(offset, length) {
+        if (offset >= this.windowStart && offset + length <= this.windowStart + this.window.length) {
+            return this.window.subarray(offset - this.windowStart, offset - this.windowStart + length);
+        }
+        const buffer = Buffer.alloc(Math.max(length, WindowedReader.WINDOW));
+        const { bytesRead } = await this.file.read(buffer, 0, buffer.length, offset);
+        this.window = buffer.subarray(0, bytesRead);
+        this.windowStart = offset;
+        return this.window.subarray(0, Math.min(length, bytesRead));
+    }
+}
+/**
+ * Lists the entries of a tar file from its headers. `label` names the file in messages.
+ * Throws ArchiveError on a header that is not tar, on metadata that does not parse, and on an
+ * entry whose data would run past the end of the file (a truncated archive).
+ */
+async function readTarIndex(file, label) {
+    const fileSize = (await file.stat()).size;
+    const reader = new WindowedReader(file);
+    const entries = [];
+    let pax;
+    let longName;
+    let longLink;
+    let offset = 0;
+    for (;;) {
+        if (offset >= fileSize)
+            break; // no end-of-archive blocks: tolerated, as GNU tar and Go do
+        if (fileSize - offset < BLOCK_SIZE) {
+            throw new ArchiveError(`archive "${label}" is truncated: a header at offset ${offset} is cut by the end of the file`);
+        }
+        const header = await reader.read(offset, BLOCK_SIZE);
+        if (isZeroBlock(header))
+            break;
+        if (!checksumMatches(header))
+            throw new ArchiveError(`archive "${label}": invalid tar header at offset ${offset} (not a tar file, or corrupt)`);
+        const typeflag = String.fromCharCode(header[156]);
+        const magic = header.toString('latin1', 257, 263);
+        let name = cString(header, 0, NAME_FIELD);
+        // Only POSIX ustar has a prefix field; old GNU headers keep access times there.
+        if (magic === 'ustar\0') {
+            const prefix = cString(header, 345, 345 + PREFIX_FIELD);
+            if (prefix)
+                name = `${prefix}/${name}`;
+        }
+        const headerSize = parseNumber(header, 124, 12);
+        if (headerSize === undefined)
+            throw new ArchiveError(`archive "${label}": entry "${name}" has an invalid size field`);
+        const dataOffset = offset + BLOCK_SIZE;
+        if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+            const what = typeflag === 'x' || typeflag === 'g' ? 'PAX header' : 'GNU long name';
+            if (headerSize > MAX_METADATA_BYTES)
+                throw new ArchiveError(`archive "${label}": ${what} at offset ${offset} announces ${headerSize} bytes`);
+            if (dataOffset + headerSize > fileSize)
+                throw new ArchiveError(`archive "${label}" is truncated: the ${what} at offset ${offset} runs past the end of the file`);
+            const data = Buffer.from(await reader.read(dataOffset, headerSize));
+            const where = `archive "${label}", offset ${offset}`;
+            if (typeflag === 'x')
+                pax = { ...pax, ...parsePax(data, where) };
+            else if (typeflag === 'g')
+                parsePax(data, where); // global defaults: nothing we use, but it must parse
+            else if (typeflag === 'L')
+                longName = cString(data, 0, data.length);
+            else
+                longLink = cString(data, 0, data.length);
+            offset = dataOffset + headerSize + paddingFor(headerSize);
+            continue;
+        }
+        const fullName = pax?.path ?? longName ?? name;
+        const type = pax?.sparse ? 'other' : typeOf(typeflag, fullName);
+        const size = hasNoData(type) ? 0 : (pax?.size ?? headerSize);
+        const linkName = pax?.linkpath ?? longLink ?? cString(header, 157, 257);
+        if (dataOffset + size > fileSize) {
+            throw new ArchiveError(`archive "${label}" is truncated: entry "${fullName}" needs ${size} bytes from offset ${dataOffset} but the file ends at ${fileSize}`);
+        }
+        entries.push({ name: fullName, type, typeflag, offset: dataOffset, size, ...(linkName ? { linkName } : {}) });
+        pax = undefined;
+        longName = undefined;
+        longLink = undefined;
+        offset = dataOffset + size + paddingFor(size);
+    }
+    if (pax || longName !== undefined || longLink !== undefined) {
+        throw new ArchiveError(`archive "${label}" is truncated: it ends after an extended header, before the entry it describes`);
+    }
+    return entries;
+}
+
+;// CONCATENATED MODULE: ./src/archive/reader.ts
+/**
+ * Mirror archives read in place (ref §4.6, and §15 items 5 and 19): instead of extracting every
+ * `mirror_NNNNNN.tar` into a cache before pushing, as oc-mirror does, the archives are indexed
+ * from their headers and served as a distribution layout straight from the tar files. Archives
+ * stack in name order: a later archive's copy of a path wins, so incremental archives apply on
+ * top of earlier ones.
+ *
+ * Unsafe content refuses the whole set before anything is served or extracted: absolute names,
+ * `..` components, and every entry type but regular files and directories.
+ */
+
+
+
+
+
+
+
+
+const ARCHIVE_NAME_PATTERN = /^mirror_[0-9]{6}\.tar$/;
+/** readSmall is for link files and manifests; more than this is a caller's mistake or a hostile archive. */
+const MAX_SMALL_BYTES = 64 * 1024 * 1024;
+const TYPE_WORDS = {
+    file: 'a regular file',
+    directory: 'a directory',
+    symlink: 'a symbolic link',
+    hardlink: 'a hard link',
+    'char-device': 'a character device',
+    'block-device': 'a block device',
+    fifo: 'a FIFO',
+    other: 'an entry of an unsupported type',
+};
+/**
+ * The entry's name as a clean relative path (no `.` or empty components, no trailing slash), or
+ * '' for the archive root itself. Throws on anything that could escape the destination.
+ */
+function safeName(archive, entry) {
+    const refuse = (why) => new ArchiveError(`archive "${archive}": entry "${entry.name}" ${why}; refusing to read these archives`);
+    if (entry.type !== 'file' && entry.type !== 'directory') {
+        const detail = entry.type === 'other' ? ` (tar type '${entry.typeflag.replace(/\0/g, '\\0')}')` : entry.linkName ? ` to "${entry.linkName}"` : '';
+        throw refuse(`is ${TYPE_WORDS[entry.type]}${detail}, and archives may hold only regular files and directories`);
+    }
+    if (entry.name.startsWith('/'))
+        throw refuse('has an absolute path');
+    if (entry.name.includes('\0'))
+        throw refuse('has a NUL byte in its name');
+    const parts = entry.name.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..'))
+        throw refuse('has a ".." path component');
+    return parts.join('/');
+}
+function parentOf(path) {
+    const slash = path.lastIndexOf('/');
+    return slash === -1 ? '' : path.slice(0, slash);
+}
+function trimSlashes(path) {
+    return path.replace(/^\/+|\/+$/g, '');
+}
+class ArchiveSet {
+    dir;
+    archives;
+    byPath;
+    children;
+    constructor(
+    /** the directory the archives were found in */
+    dir, 
+    /** archive paths, in the order they stack */
+    archives, byPath, children) {
+        this.dir = dir;
+        this.archives = archives;
+        this.byPath = byPath;
+        this.children = children;
+    }
+    /** Indexes every `mirror_NNNNNN.tar` in `dir`; see openArchives. */
+    static async open(dir) {
+        let names;
+        try {
+            names = (await (0,promises_.readdir)(dir)).filter((n) => ARCHIVE_NAME_PATTERN.test(n)).sort();
+        }
+        catch (err) {
+            throw new ArchiveError(`cannot list archives in "${dir}": ${errorMessage(err)}`);
+        }
+        if (names.length === 0)
+            throw new ArchiveError(`no tar archives matching "mirror_[0-9]{6}\\.tar" found in "${dir}"`);
+        const archives = names.map((n) => (0,external_node_path_.join)(dir, n));
+        const indexes = await Promise.all(archives.map((a) => indexArchive(a)));
+        const byPath = new Map();
+        const children = new Map();
+        const addAncestors = (path) => {
+            for (let p = path; p !== ''; p = parentOf(p)) {
+                const parent = parentOf(p);
+                const child = p.slice(parent === '' ? 0 : parent.length + 1);
+                let set = children.get(parent);
+                if (!set)
+                    children.set(parent, (set = new Set()));
+                else if (set.has(child))
+                    break; // its own ancestors were recorded with it
+                set.add(child);
+            }
+        };
+        indexes.forEach((entries, i) => {
+            const archive = archives[i];
+            for (const entry of entries) {
+                const name = safeName(archive, entry);
+                if (name === '')
+                    continue;
+                addAncestors(name);
+                if (entry.type === 'file')
+                    byPath.set(name, { archive, offset: entry.offset, size: entry.size });
+            }
+        });
+        return new ArchiveSet(dir, archives, byPath, children);
+    }
+    /** Where a file's bytes are, or undefined when no archive holds it. */
+    locate(path) {
+        return this.byPath.get(path);
+    }
+    async size(path) {
+        return this.byPath.get(path)?.size;
+    }
+    async readSmall(path) {
+        const file = this.byPath.get(path);
+        if (!file)
+            return undefined;
+        if (file.size > MAX_SMALL_BYTES)
+            throw new ArchiveError(`archive "${file.archive}": entry "${path}" is ${file.size} bytes, too large to read whole`);
+        const handle = await (0,promises_.open)(file.archive, 'r');
+        try {
+            const buffer = Buffer.alloc(file.size);
+            const { bytesRead } = await handle.read(buffer, 0, file.size, file.offset);
+            if (bytesRead !== file.size)
+                throw new ArchiveError(`archive "${file.archive}": entry "${path}" was cut short (the archive changed after it was indexed?)`);
+            return buffer;
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    async open(path) {
+        const file = this.byPath.get(path);
+        if (!file)
+            return undefined;
+        if (file.size === 0)
+            return external_node_stream_.Readable.from([]);
+        return (0,external_node_fs_namespaceObject.createReadStream)(file.archive, { start: file.offset, end: file.offset + file.size - 1 });
+    }
+    async list(dir) {
+        return [...(this.children.get(trimSlashes(dir)) ?? [])].sort();
+    }
+    /** Every file under `prefix` (a directory path; '' for all), sorted. */
+    files(prefix = '') {
+        const base = trimSlashes(prefix);
+        const start = base === '' ? '' : `${base}/`;
+        return [...this.byPath.keys()].filter((p) => p.startsWith(start)).sort();
+    }
+    /** Writes one file's content to `dest` (parents created); returns the bytes written. */
+    async extractFile(name, dest) {
+        const file = this.byPath.get(name);
+        const source = await this.open(name);
+        if (!file || !source)
+            throw new ArchiveError(`no entry "${name}" in the archives in "${this.dir}"`);
+        try {
+            await (0,promises_.mkdir)((0,external_node_path_.dirname)(dest), { recursive: true });
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(source, (0,external_node_fs_namespaceObject.createWriteStream)(dest));
+        }
+        catch (err) {
+            throw new ArchiveError(`extracting "${name}" from "${file.archive}" to "${dest}": ${errorMessage(err)}`);
+        }
+        return file.size;
+    }
+    /**
+     * Writes every file under `prefix` below `destRoot`, keeping archive paths (so
+     * `working-dir/...` lands in `<destRoot>/working-dir/...`); returns how many files.
+     * Entry names were checked when the set was opened, so none can land outside destRoot.
+     */
+    async extractFiles(prefix, destRoot) {
+        const names = this.files(prefix);
+        for (const name of names)
+            await this.extractFile(name, (0,external_node_path_.join)(destRoot, ...name.split('/')));
+        return names.length;
+    }
+}
+async function indexArchive(archive) {
+    let handle;
+    try {
+        const info = await (0,promises_.stat)(archive);
+        if (!info.isFile())
+            throw new ArchiveError(`archive "${archive}" is not a regular file`);
+        if (info.size === 0)
+            throw new ArchiveError(`archive "${archive}" is empty`);
+        handle = await (0,promises_.open)(archive, 'r');
+        return await readTarIndex(handle, archive);
+    }
+    catch (err) {
+        if (err instanceof ArchiveError)
+            throw err;
+        throw new ArchiveError(`cannot read archive "${archive}": ${errorMessage(err)}`);
+    }
+    finally {
+        await handle?.close();
+    }
+}
+/**
+ * Finds `mirror_NNNNNN.tar` in `dir` and indexes them without extracting anything. The result is
+ * a LayoutReader over `docker/registry/v2/...` and gives access to `working-dir/...` metadata.
+ */
+function openArchives(dir) {
+    return ArchiveSet.open(dir);
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/config/locations.ts
@@ -51267,8 +51875,6 @@ function configError(file, line, path, problem) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/image/digest.ts
 
 
@@ -52224,7 +52830,7 @@ function checkKindAndStanzas(root, rules, at) {
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/image/manifest.ts
 
 
@@ -52463,7 +53069,7 @@ class CopyEngine {
                 const delayMs = retryDelay(this.options, attempt, err);
                 emit({ type: 'image-retrying', task, attempt, delayMs, error: message });
                 try {
-                    await (0,promises_namespaceObject.setTimeout)(delayMs, undefined, { signal });
+                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal });
                 }
                 catch {
                     const why = timeout.aborted ? `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout); last error: ${message}` : 'cancelled';
@@ -52634,136 +53240,6 @@ function formatDuration(ms) {
     return `${ms}ms`;
 }
 
-;// CONCATENATED MODULE: ./src/plan/naming.ts
-
-
-
-/**
- * Contract with the release collector (ref §5.3, §5.4): release images do not keep their source path
- * at the destination, so the collector sets `targetRepo` and `targetTag` on them:
- *  - payload (`ocpRelease`): `openshift/release-images`, `<releaseTag>` e.g. `4.18.1-x86_64`
- *    (the tag of the signature's docker-reference);
- *  - component (`ocpReleaseContent`, KubeVirt disks included): `openshift/release`,
- *    `<releaseTag>-<component name>` e.g. `4.18.1-x86_64-etcd`;
- *  - graph image (`cincinnatiGraph`): `openshift/graph-image`, `latest`.
- * The repositories below are only the fallback when `targetRepo` is missing; a component without
- * `targetTag` is a collector bug (its tag cannot be derived from the source), so it throws.
- */
-const RELEASE_REPOSITORY = {
-    ocpRelease: 'openshift/release-images',
-    ocpReleaseContent: 'openshift/release',
-    cincinnatiGraph: 'openshift/graph-image',
-};
-/**
- * Where an image lands at `dest` (ref §5.2, §5.3): `<host>/<prefix>/<path>:<tag>`. The source host is
- * dropped and its path kept; `targetRepo` replaces the whole path and `targetTag` the tag. A
- * digest-only image gets the synthetic tag `sha256-<hex>`; a tag+digest image keeps its tag (it is
- * pulled by digest, see `pullSpec`). `--max-nested-paths` is not applied here: see
- * `applyMaxNestedPaths`.
- */
-function destinationFor(image, dest) {
-    const ref = reference_parseReference(image.source);
-    const repository = image.targetRepo ?? RELEASE_REPOSITORY[image.kind] ?? ref.repository;
-    const tag = image.targetTag ?? defaultTag(image, ref);
-    return `${joinPath(dest.registry, dest.prefix, repository)}:${tag}`;
-}
-function defaultTag(image, ref) {
-    switch (image.kind) {
-        case 'cincinnatiGraph':
-            return 'latest';
-        case 'ocpRelease':
-            // Without a signature identity oc-mirror names the payload by the bare digest hex (ref §5.4).
-            return ref.tag ?? ref.digest.slice(ref.digest.indexOf(':') + 1);
-        case 'ocpReleaseContent':
-            throw new OcMirrorError(`release component ${image.source} has no destination tag (targetTag not set by the release collector)`);
-        default:
-            if (ref.tag)
-                return ref.tag;
-            if (ref.digest)
-                return digestTag(ref.digest);
-            throw new OcMirrorError(`${image.source}: tag and digest are empty`);
-    }
-}
-function joinPath(...parts) {
-    return parts
-        .flatMap((p) => p.split('/'))
-        .filter((c) => c.length > 0)
-        .join('/');
-}
-function splitDestination(destination) {
-    const transportMatch = /^[a-z][a-z0-9+.-]*:\/\//i.exec(destination);
-    const transport = transportMatch ? transportMatch[0] : '';
-    let rest = destination.slice(transport.length);
-    let suffix = '';
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        suffix = rest.slice(at);
-        rest = rest.slice(0, at);
-    }
-    const slash = rest.indexOf('/');
-    const host = slash >= 0 ? rest.slice(0, slash) : rest;
-    let path = slash >= 0 ? rest.slice(slash + 1) : '';
-    // The tag is looked for in the last component only, so a host port is never taken for a tag.
-    const colon = path.indexOf(':', path.lastIndexOf('/') + 1);
-    if (colon >= 0) {
-        suffix = path.slice(colon) + suffix;
-        path = path.slice(0, colon);
-    }
-    return { transport, host, path: path.split('/').filter((c) => c.length > 0), suffix };
-}
-/** `host/path` of a destination, without tag or digest. */
-function destinationRepository(destination) {
-    const { host, path } = splitDestination(destination);
-    return [host, ...path].join('/');
-}
-/**
- * `--max-nested-paths N` (ref §5.6): counting the path components after the host (the destination
- * prefix included), when there are more than N the first N-1 are kept and the others are joined
- * with `-` into one last component. N=1 therefore flattens the whole path into a single component
- * (`host/a-b-c:tag`), where oc-mirror would produce `host//…`. N <= 0 means no limit.
- */
-function applyMaxNestedPaths(destination, n) {
-    if (!(n > 0))
-        return destination;
-    const { transport, host, path, suffix } = splitDestination(destination);
-    if (path.length <= n)
-        return destination;
-    const kept = [...path.slice(0, n - 1), path.slice(n - 1).join('-')];
-    return `${transport}${host}/${kept.join('/')}${suffix}`;
-}
-/**
- * What to pull: `registry/repository@digest` when there is a digest, else `registry/repository:tag`.
- * Tools that read mapping.txt (containers/image among them) refuse references with both.
- */
-function pullSpec(source) {
-    const ref = reference_parseReference(source);
-    const name = `${ref.registry}/${ref.repository}`;
-    if (ref.digest)
-        return `${name}@${ref.digest}`;
-    if (ref.tag)
-        return `${name}:${ref.tag}`;
-    return name;
-}
-/** `docker://host[/prefix]`, the way a destination is written on the command line. */
-function formatRegistryLocation(location) {
-    return `docker://${joinPath(location.registry, location.prefix)}`;
-}
-
-;// CONCATENATED MODULE: ./src/outputs/mapping.ts
-
-/**
- * mapping.txt (ref §3.4): one `docker://<source>=docker://<destination>` line per planned copy, in
- * plan order. The source is written as it is pulled (by digest when there is one) because tools that
- * read mapping files refuse a reference with both a tag and a digest.
- */
-function renderMapping(plan) {
-    return renderMappingLines(plan.tasks);
-}
-/** The same format for any list of tasks (missing.txt is a mapping of the tasks not in the cache). */
-function renderMappingLines(tasks) {
-    return tasks.map((task) => `docker://${pullSpec(task.pullFrom ?? task.source)}=docker://${task.destination}\n`).join('');
-}
-
 ;// CONCATENATED MODULE: ./src/outputs/report.ts
 /** In the order oc-mirror prints them and sets their exit-code bits. */
 const ORIGINS = ['release', 'operator', 'additional', 'helm'];
@@ -52907,6 +53383,121 @@ function union(a, b) {
     return [...new Set([...(a ?? []), ...(b ?? [])])];
 }
 
+;// CONCATENATED MODULE: ./src/plan/naming.ts
+
+
+
+/**
+ * Contract with the release collector (ref §5.3, §5.4): release images do not keep their source path
+ * at the destination, so the collector sets `targetRepo` and `targetTag` on them:
+ *  - payload (`ocpRelease`): `openshift/release-images`, `<releaseTag>` e.g. `4.18.1-x86_64`
+ *    (the tag of the signature's docker-reference);
+ *  - component (`ocpReleaseContent`, KubeVirt disks included): `openshift/release`,
+ *    `<releaseTag>-<component name>` e.g. `4.18.1-x86_64-etcd`;
+ *  - graph image (`cincinnatiGraph`): `openshift/graph-image`, `latest`.
+ * The repositories below are only the fallback when `targetRepo` is missing; a component without
+ * `targetTag` is a collector bug (its tag cannot be derived from the source), so it throws.
+ */
+const RELEASE_REPOSITORY = {
+    ocpRelease: 'openshift/release-images',
+    ocpReleaseContent: 'openshift/release',
+    cincinnatiGraph: 'openshift/graph-image',
+};
+/**
+ * Where an image lands at `dest` (ref §5.2, §5.3): `<host>/<prefix>/<path>:<tag>`. The source host is
+ * dropped and its path kept; `targetRepo` replaces the whole path and `targetTag` the tag. A
+ * digest-only image gets the synthetic tag `sha256-<hex>`; a tag+digest image keeps its tag (it is
+ * pulled by digest, see `pullSpec`). `--max-nested-paths` is not applied here: see
+ * `applyMaxNestedPaths`.
+ */
+function destinationFor(image, dest) {
+    const ref = reference_parseReference(image.source);
+    const repository = image.targetRepo ?? RELEASE_REPOSITORY[image.kind] ?? ref.repository;
+    const tag = image.targetTag ?? defaultTag(image, ref);
+    return `${joinPath(dest.registry, dest.prefix, repository)}:${tag}`;
+}
+function defaultTag(image, ref) {
+    switch (image.kind) {
+        case 'cincinnatiGraph':
+            return 'latest';
+        case 'ocpRelease':
+            // Without a signature identity oc-mirror names the payload by the bare digest hex (ref §5.4).
+            return ref.tag ?? ref.digest.slice(ref.digest.indexOf(':') + 1);
+        case 'ocpReleaseContent':
+            throw new OcMirrorError(`release component ${image.source} has no destination tag (targetTag not set by the release collector)`);
+        default:
+            if (ref.tag)
+                return ref.tag;
+            if (ref.digest)
+                return digestTag(ref.digest);
+            throw new OcMirrorError(`${image.source}: tag and digest are empty`);
+    }
+}
+function joinPath(...parts) {
+    return parts
+        .flatMap((p) => p.split('/'))
+        .filter((c) => c.length > 0)
+        .join('/');
+}
+function splitDestination(destination) {
+    const transportMatch = /^[a-z][a-z0-9+.-]*:\/\//i.exec(destination);
+    const transport = transportMatch ? transportMatch[0] : '';
+    let rest = destination.slice(transport.length);
+    let suffix = '';
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        suffix = rest.slice(at);
+        rest = rest.slice(0, at);
+    }
+    const slash = rest.indexOf('/');
+    const host = slash >= 0 ? rest.slice(0, slash) : rest;
+    let path = slash >= 0 ? rest.slice(slash + 1) : '';
+    // The tag is looked for in the last component only, so a host port is never taken for a tag.
+    const colon = path.indexOf(':', path.lastIndexOf('/') + 1);
+    if (colon >= 0) {
+        suffix = path.slice(colon) + suffix;
+        path = path.slice(0, colon);
+    }
+    return { transport, host, path: path.split('/').filter((c) => c.length > 0), suffix };
+}
+/** `host/path` of a destination, without tag or digest. */
+function destinationRepository(destination) {
+    const { host, path } = splitDestination(destination);
+    return [host, ...path].join('/');
+}
+/**
+ * `--max-nested-paths N` (ref §5.6): counting the path components after the host (the destination
+ * prefix included), when there are more than N the first N-1 are kept and the others are joined
+ * with `-` into one last component. N=1 therefore flattens the whole path into a single component
+ * (`host/a-b-c:tag`), where oc-mirror would produce `host//…`. N <= 0 means no limit.
+ */
+function applyMaxNestedPaths(destination, n) {
+    if (!(n > 0))
+        return destination;
+    const { transport, host, path, suffix } = splitDestination(destination);
+    if (path.length <= n)
+        return destination;
+    const kept = [...path.slice(0, n - 1), path.slice(n - 1).join('-')];
+    return `${transport}${host}/${kept.join('/')}${suffix}`;
+}
+/**
+ * What to pull: `registry/repository@digest` when there is a digest, else `registry/repository:tag`.
+ * Tools that read mapping.txt (containers/image among them) refuse references with both.
+ */
+function pullSpec(source) {
+    const ref = reference_parseReference(source);
+    const name = `${ref.registry}/${ref.repository}`;
+    if (ref.digest)
+        return `${name}@${ref.digest}`;
+    if (ref.tag)
+        return `${name}:${ref.tag}`;
+    return name;
+}
+/** `docker://host[/prefix]`, the way a destination is written on the command line. */
+function formatRegistryLocation(location) {
+    return `docker://${joinPath(location.registry, location.prefix)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/types.ts
 /**
  * The Plan is plain data: collectors produce CollectedImages, the planner turns them into
@@ -52986,14 +53577,12 @@ function buildPlan(images, destination, opts) {
             continue;
         }
         const source = formatReference(reference_parseReference(image.source));
+        const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
         const key = `${source}=${flattened}`;
         const existing = tasks.get(key);
-        if (!existing) {
-            tasks.set(key, makeTask(source, flattened, image.kind, image.belongsTo));
-            continue;
-        }
-        const kind = MERGE_PRECEDENCE[image.kind] < MERGE_PRECEDENCE[existing.kind] ? image.kind : existing.kind;
-        tasks.set(key, makeTask(source, flattened, kind, mergeMembership(existing.belongsTo, image.belongsTo)));
+        const kind = existing && MERGE_PRECEDENCE[existing.kind] <= MERGE_PRECEDENCE[image.kind] ? existing.kind : image.kind;
+        const belongsTo = existing ? mergeMembership(existing.belongsTo, image.belongsTo) : image.belongsTo;
+        tasks.set(key, { ...makeTask(source, flattened, kind, belongsTo), ...(pullFrom && { pullFrom }) });
     }
     // Array.prototype.sort is stable: equal priorities keep the collectors' order.
     const ordered = [...tasks.values()].sort((a, b) => COPY_PRIORITY[a.kind] - COPY_PRIORITY[b.kind]);
@@ -53022,6 +53611,224 @@ function findDestinationConflicts(tasks) {
     return [...byDestination]
         .filter(([, entry]) => entry.contents.size > 1)
         .map(([destination, entry]) => ({ destination, sources: entry.sources }));
+}
+
+;// CONCATENATED MODULE: ./src/store/directory-reader.ts
+
+
+
+/** Big reads: a blob is streamed in few large chunks rather than many 64 KiB ones. */
+const BLOB_READ_CHUNK = 1024 * 1024;
+/** Errors that mean "nothing there" for a path inside the layout. */
+function isAbsent(err) {
+    const code = err?.code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+}
+/**
+ * A distribution layout in a directory of the local filesystem: `root` is the directory that
+ * contains `docker/` (what docker-registry calls `rootdirectory`).
+ */
+class DirectoryLayout {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    /**
+     * The absolute path of a layout path. Layout paths are built from repository names, tags and
+     * digests that come from user input; refusing `..` and absolute paths here means no caller
+     * can be tricked into reading or writing outside the layout.
+     */
+    resolve(path) {
+        const clean = (0,external_node_path_.normalize)(path);
+        if ((0,external_node_path_.isAbsolute)(path) || clean === '..' || clean.startsWith(`..${external_node_path_.sep}`)) {
+            throw new OcMirrorError(`layout path "${path}" leaves the layout at ${this.root}`);
+        }
+        return (0,external_node_path_.join)(this.root, clean);
+    }
+    async readSmall(path) {
+        try {
+            return await (0,promises_.readFile)(this.resolve(path));
+        }
+        catch (err) {
+            if (isAbsent(err) || err.code === 'EISDIR')
+                return undefined;
+            throw err;
+        }
+    }
+    async size(path) {
+        try {
+            const st = await (0,promises_.stat)(this.resolve(path));
+            return st.isFile() ? st.size : undefined;
+        }
+        catch (err) {
+            if (isAbsent(err))
+                return undefined;
+            throw err;
+        }
+    }
+    /**
+     * The file is opened before returning, so "absent" is an answer here rather than an error
+     * event on the stream later.
+     */
+    async open(path) {
+        let handle;
+        try {
+            handle = await (0,promises_.open)(this.resolve(path), 'r');
+        }
+        catch (err) {
+            if (isAbsent(err))
+                return undefined;
+            throw err;
+        }
+        if (!(await handle.stat()).isFile()) {
+            await handle.close();
+            return undefined;
+        }
+        return handle.createReadStream({ highWaterMark: BLOB_READ_CHUNK });
+    }
+    async list(dir) {
+        try {
+            return (await (0,promises_.readdir)(this.resolve(dir))).sort();
+        }
+        catch (err) {
+            if (isAbsent(err))
+                return [];
+            throw err;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/layout.ts
+
+const V2 = 'docker/registry/v2';
+function hexOf(digest) {
+    if (!isDigest(digest))
+        throw new Error(`not a digest: ${digest}`);
+    const [algorithm, hex] = digest.split(':');
+    return { algorithm, hex };
+}
+function blobDataPath(digest) {
+    const { algorithm, hex } = hexOf(digest);
+    return `${V2}/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
+}
+function layout_repositoryPath(repository) {
+    return `${V2}/repositories/${repository}`;
+}
+function layerLinkPath(repository, digest) {
+    const { algorithm, hex } = hexOf(digest);
+    return `${layout_repositoryPath(repository)}/_layers/${algorithm}/${hex}/link`;
+}
+function revisionLinkPath(repository, digest) {
+    const { algorithm, hex } = hexOf(digest);
+    return `${layout_repositoryPath(repository)}/_manifests/revisions/${algorithm}/${hex}/link`;
+}
+function tagCurrentLinkPath(repository, tag) {
+    return `${layout_repositoryPath(repository)}/_manifests/tags/${tag}/current/link`;
+}
+function tagIndexLinkPath(repository, tag, digest) {
+    const { algorithm, hex } = hexOf(digest);
+    return `${layout_repositoryPath(repository)}/_manifests/tags/${tag}/index/${algorithm}/${hex}/link`;
+}
+
+;// CONCATENATED MODULE: ./src/store/layout-source.ts
+
+
+
+
+const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+/**
+ * One repository of a distribution layout as an image source: tags resolve through their
+ * `current/link`, content comes from `blobs/`, and a blob or manifest is served only when the
+ * repository links it, as the registry would. Manifests are verified against their digest here;
+ * blobs are verified by the copy engine while they stream.
+ */
+class LayoutSource {
+    layout;
+    repository;
+    name;
+    constructor(layout, repository, 
+    /** how this layout is named in messages, e.g. the store path or `archives in /mnt/disk` */
+    label) {
+        this.layout = layout;
+        this.repository = repository;
+        this.name = `${label}/${repository}`;
+    }
+    async getManifest(reference, _signal) {
+        const digest = isDigest(reference) ? reference : await this.resolveTag(reference);
+        if (!(await this.layout.size(revisionLinkPath(this.repository, digest)))) {
+            throw new NotFoundError(`${this.name}: manifest ${reference} not found`, 404);
+        }
+        const size = await this.layout.size(blobDataPath(digest));
+        if (size === undefined)
+            throw new NotFoundError(`${this.name}: manifest ${digest} is linked but its content is missing`, 404);
+        if (size > MAX_MANIFEST_BYTES)
+            throw new OcMirrorError(`${this.name}: manifest ${digest} is ${size} bytes, more than a manifest may be`);
+        const bytes = await this.layout.readSmall(blobDataPath(digest));
+        if (!bytes)
+            throw new NotFoundError(`${this.name}: manifest ${digest} content is missing`, 404);
+        return receivedManifest(bytes, '', `${this.name}@${digest}`, digest);
+    }
+    async getBlob(desc, _signal) {
+        const linked = (await this.layout.size(layerLinkPath(this.repository, desc.digest))) !== undefined
+            || (await this.layout.size(revisionLinkPath(this.repository, desc.digest))) !== undefined;
+        const stream = linked ? await this.layout.open(blobDataPath(desc.digest)) : undefined;
+        if (!stream)
+            throw new NotFoundError(`${this.name}: blob ${desc.digest} not found`, 404);
+        return stream;
+    }
+    /** The digest a tag points at. */
+    async resolveTag(tag) {
+        const link = await this.layout.readSmall(tagCurrentLinkPath(this.repository, tag));
+        const digest = link?.toString('utf8').trim();
+        if (!digest)
+            throw new NotFoundError(`${this.name}: manifest ${tag} not found`, 404);
+        if (!isDigest(digest))
+            throw new OcMirrorError(`${this.name}: tag ${tag} links to "${digest.slice(0, 80)}", which is not a digest`);
+        return digest;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/store/stacked-layout.ts
+/**
+ * Several layouts read as one, the first that has a file winning: archives of this transfer in
+ * front of the local store, so that disk to mirror finds blobs shipped by an earlier archive.
+ */
+class StackedLayout {
+    layers;
+    constructor(layers) {
+        this.layers = layers;
+    }
+    async readSmall(path) {
+        for (const l of this.layers) {
+            const b = await l.readSmall(path);
+            if (b !== undefined)
+                return b;
+        }
+        return undefined;
+    }
+    async size(path) {
+        for (const l of this.layers) {
+            const s = await l.size(path);
+            if (s !== undefined)
+                return s;
+        }
+        return undefined;
+    }
+    async open(path) {
+        for (const l of this.layers) {
+            const s = await l.open(path);
+            if (s !== undefined)
+                return s;
+        }
+        return undefined;
+    }
+    async list(dir) {
+        const names = new Set();
+        for (const l of this.layers)
+            for (const n of await l.list(dir))
+                names.add(n);
+        return [...names].sort();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/collect/additional.ts
@@ -53260,7 +54067,7 @@ function extraCertificates(host, certDir, env = process.env) {
 
 
 
-const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
+const client_MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 const USER_AGENT = 'oc-mirror-action/0.1';
 /**
  * One registry host: connection pool, scheme detection, and authentication (anonymous, Basic,
@@ -53489,7 +54296,7 @@ class RegistryRepository {
         if (res.statusCode !== 200)
             return this.registry.fail(res, `get manifest ${reference}`, this.repository);
         const length = Number(header(res.headers, 'content-length') ?? 0);
-        if (length > MAX_MANIFEST_BYTES) {
+        if (length > client_MAX_MANIFEST_BYTES) {
             await res.body.dump();
             throw new RegistryError(`${this.name}: manifest ${reference} is ${length} bytes, more than a manifest may be`, 200);
         }
@@ -53770,6 +54577,21 @@ function registryEndpoints(options, log) {
     return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir));
 }
 
+;// CONCATENATED MODULE: ./src/outputs/mapping.ts
+
+/**
+ * mapping.txt (ref §3.4): one `docker://<source>=docker://<destination>` line per planned copy, in
+ * plan order. The source is written as it is pulled (by digest when there is one) because tools that
+ * read mapping files refuse a reference with both a tag and a digest.
+ */
+function renderMapping(plan) {
+    return renderMappingLines(plan.tasks);
+}
+/** The same format for any list of tasks (missing.txt is a mapping of the tasks not in the cache). */
+function renderMappingLines(tasks) {
+    return tasks.map((task) => `docker://${pullSpec(task.pullFrom ?? task.source)}=docker://${task.destination}\n`).join('');
+}
+
 ;// CONCATENATED MODULE: ./src/outputs/mirror-scope.ts
 
 
@@ -53827,9 +54649,9 @@ function namespaceCandidate(pair) {
     const tail = mirrorPath.slice(mirrorPath.length - sourcePath.length);
     if (tail.some((component, i) => component !== sourcePath[i]))
         return undefined;
-    return { source: parentOf(pair.source), mirror: parentOf(pair.mirror) };
+    return { source: mirror_scope_parentOf(pair.source), mirror: mirror_scope_parentOf(pair.mirror) };
 }
-function parentOf(repository) {
+function mirror_scope_parentOf(repository) {
     return repository.slice(0, repository.lastIndexOf('/'));
 }
 function approvedNamespaces(pairs) {
@@ -54085,275 +54907,913 @@ function dryRun(plan, dirs, log, extra) {
     return { exitCode: 0, workingDir: dirs };
 }
 
-;// CONCATENATED MODULE: ./src/cli/flags.ts
+;// CONCATENATED MODULE: ./src/workflows/store-location.ts
+
+/** `<cache-dir>/.oc-mirror/.cache`, where oc-mirror keeps its cache (ref §1.3). */
+function storeRoot(options) {
+    return (0,external_node_path_.join)(options.cacheDir, '.oc-mirror', '.cache');
+}
+
+;// CONCATENATED MODULE: ./src/workflows/disk-to-mirror.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 /**
- * Parses pflag-style arguments against a table. Unknown flags and flags of unbuilt features are
- * errors, never ignored.
+ * Disk to mirror (ref §4.6): push what the archives in `--from` hold, read in place (no
+ * extraction), into the destination registry. The `-c` config may name a subset of what was
+ * packed. Only the destination is contacted. Blobs that an earlier archive carried are found in
+ * the local store when one exists, or are already at the destination.
  */
-function parseArgs(argv, specs) {
-    const byName = new Map(specs.map((s) => [s.name, s]));
-    const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short, s]));
-    const flags = {};
-    const positional = [];
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === '--') {
-            positional.push(...argv.slice(i + 1));
-            break;
-        }
-        if (!arg.startsWith('-') || arg === '-') {
-            positional.push(arg);
-            continue;
-        }
-        const long = arg.startsWith('--');
-        const body = arg.slice(long ? 2 : 1);
-        const eq = body.indexOf('=');
-        const key = eq >= 0 ? body.slice(0, eq) : body;
-        let value = eq >= 0 ? body.slice(eq + 1) : undefined;
-        const spec = long ? byName.get(key) : byShort.get(key);
-        if (!spec)
-            throw new UsageError(`unknown flag: ${long ? '--' : '-'}${key}`);
-        if (spec.notSupported)
-            throw new UsageError(`flag --${spec.name} is not supported: ${spec.notSupported}`);
-        if (spec.kind === 'bool') {
-            if (value === undefined)
-                flags[spec.name] = true;
-            else if (value === 'true' || value === 'false')
-                flags[spec.name] = value === 'true';
-            else
-                throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: must be true or false`);
-            continue;
-        }
-        if (value === undefined) {
-            value = argv[++i];
-            if (value === undefined)
-                throw new UsageError(`flag needs an argument: --${spec.name}`);
-        }
-        flags[spec.name] = convert(spec, value);
+async function diskToMirror(options, log, hooks = {}) {
+    const timestamp = runTimestamp();
+    const config = loadImageSetConfiguration(options.configPath);
+    const { images, blocked } = collectImages(config, options.configPath);
+    const archives = await openArchives(options.fromDir);
+    const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
+    log.attachFile?.(dirs.logFile);
+    log.info(`oc-mirror-action ${VERSION}: disk to mirror from ${options.fromDir}, ${options.dryRun ? 'dry run, ' : ''}to ${options.destination}`);
+    const { plan, blocked: removed } = buildPlan(images, options.destination, {
+        maxNestedPaths: options.maxNestedPaths,
+        blocked,
+        pullFrom: { registry: options.storeHost, prefix: '' },
+    });
+    for (const image of removed)
+        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+    if (plan.tasks.length === 0)
+        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    if (options.dryRun)
+        return dryRun(plan, dirs, log);
+    const layers = [archives];
+    const store = storeRoot(options);
+    if ((0,external_node_fs_namespaceObject.existsSync)(store))
+        layers.push(new DirectoryLayout(store));
+    const layout = layers.length > 1 ? new StackedLayout(layers) : archives;
+    const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
+        host: options.storeHost,
+        source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`),
+    });
+    try {
+        await checkDestinationAccess(endpoints, options.destination);
+        const startedAt = new Date().toISOString();
+        log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
+        hooks.copyStarting?.(plan.tasks.length);
+        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+        const report = {
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            workflow: options.workflow,
+            destination: options.destination,
+            images: outcomes.map(toResult),
+        };
+        finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
+        return { exitCode: exitCode(report), report, workingDir: dirs };
     }
-    return { flags, positional };
-}
-function convert(spec, value) {
-    switch (spec.kind) {
-        case 'string':
-            return value;
-        case 'int': {
-            if (!/^-?\d+$/.test(value))
-                throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: must be a whole number`);
-            return Number(value);
-        }
-        case 'duration':
-            return parseDuration(value, spec.name);
-        case 'bool':
-            return value;
+    finally {
+        await endpoints.close();
     }
 }
-/** Go's time.ParseDuration syntax (`90s`, `1m30s`, `500ms`, `2h`), plus a bare `0`. Returns milliseconds. */
-function parseDuration(value, flag) {
-    if (value === '0')
-        return 0;
-    const units = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-    let total = 0;
-    let consumed = 0;
-    let m;
-    while ((m = re.exec(value)) !== null) {
-        total += Number(m[1]) * units[m[2]];
-        consumed = re.lastIndex;
-    }
-    if (consumed !== value.length || consumed === 0) {
-        throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: not a duration (examples: 30s, 10m, 1h30m)`);
-    }
-    return Math.round(total);
-}
 
-;// CONCATENATED MODULE: ./src/cli/mirror-command.ts
-
-
-
-const NOT_YET_DISK = 'mirror to disk and disk to mirror are not built yet';
-/** Flags shared by every command (cobra persistent flags in oc-mirror). */
-const COMMON_FLAGS = [
-    { name: 'config', short: 'c', kind: 'string', help: 'path to the ImageSetConfiguration (or DeleteImageSetConfiguration) file' },
-    { name: 'workspace', kind: 'string', help: 'file://<dir>: working directory of a mirror-to-mirror run' },
-    { name: 'cache-dir', kind: 'string', help: 'base directory of the local store (default $OC_MIRROR_CACHE, else $HOME)' },
-    { name: 'log-level', kind: 'string', help: 'info, debug, trace or error (default info)' },
-    { name: 'authfile', kind: 'string', help: 'registry credentials (default $REGISTRY_AUTH_FILE, else the containers and docker auth files)' },
-    { name: 'parallel-images', kind: 'int', help: 'images copied at once, 1..10 (default 4)' },
-    { name: 'parallel-layers', kind: 'int', help: 'blobs copied at once per image, 1..10 (default 5)' },
-    { name: 'retry-times', kind: 'int', help: 'retries of a failed image on network errors, 429 and 5xx (default 5)' },
-    { name: 'retry-delay', kind: 'duration', help: 'delay between retries; 0 = exponential backoff (default 0)' },
-    { name: 'src-tls-verify', kind: 'bool', help: 'verify TLS of source registries; false also allows plain HTTP (default true)' },
-    { name: 'dest-tls-verify', kind: 'bool', help: 'verify TLS of the destination registry; false also allows plain HTTP (default true)' },
-    { name: 'tls-verify', kind: 'bool', help: 'deprecated: sets both --src-tls-verify and --dest-tls-verify', hidden: true },
-    { name: 'src-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for source registries' },
-    { name: 'dest-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for the destination registry' },
-    { name: 'port', short: 'p', kind: 'int', help: 'port of the local registry used by disk workflows (default 55000)' },
-    { name: 'v2', kind: 'bool', help: 'use oc-mirror v2 behaviour (the only one here; accepted for compatibility)', hidden: true },
-    { name: 'v1', kind: 'bool', help: '', hidden: true, notSupported: 'this tool implements oc-mirror v2 only; drop --v1' },
-    { name: 'help', short: 'h', kind: 'bool', help: 'show this help' },
-    { name: 'registries.d', kind: 'string', help: '', hidden: true, notSupported: 'sigstore signature mirroring is not built yet' },
-    { name: 'policy', kind: 'string', help: '', hidden: true, notSupported: 'signature verification (--secure-policy) is not built yet' },
-    { name: 'cpu-prof', kind: 'bool', help: '', hidden: true, notSupported: 'Go profiling has no equivalent here; use node --cpu-prof dist/cli.js' },
-    { name: 'mem-prof', kind: 'bool', help: '', hidden: true, notSupported: 'Go profiling has no equivalent here; use node --heap-prof dist/cli.js' },
-];
-/** Flags of the mirror (root) command. */
-const MIRROR_FLAGS = [
-    ...COMMON_FLAGS,
-    { name: 'from', kind: 'string', help: 'file://<dir>: archives to push (disk to mirror)' },
-    { name: 'dry-run', kind: 'bool', help: 'write working-dir/dry-run/mapping.txt and copy nothing' },
-    { name: 'image-timeout', kind: 'duration', help: 'time limit for one image including its retries (default 10m)' },
-    { name: 'max-nested-paths', kind: 'int', help: 'flatten destination paths to at most this many components (0 = no limit)' },
-    { name: 'quiet', short: 'q', kind: 'bool', help: 'print only warnings, errors and the results' },
-    { name: 'remove-signatures', kind: 'bool', help: 'do not mirror sigstore signatures (they are not mirrored yet in any case)' },
-    { name: 'since', kind: 'string', help: 'yyyy-MM-dd: include everything archived since that date (mirror to disk)' },
-    { name: 'strict-archive', kind: 'bool', help: '', notSupported: NOT_YET_DISK },
-    { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
-    { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
-    { name: 'ignore-release-signature', kind: 'bool', help: '', hidden: true, notSupported: 'platform releases are not built yet' },
-    { name: 'rootless-storage-path', kind: 'string', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
-    { name: 'force', short: 'f', kind: 'bool', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
-];
+;// CONCATENATED MODULE: ./src/archive/history.ts
 /**
- * Directory names oc-mirror uses inside working-dir. A destination or --from path with one of
- * them as a path component would collide with the workspace. oc-mirror refuses any substring
- * match (so `/data/helm-archive` fails); we compare whole components.
+ * Incremental archive history (ref §4.5): `working-dir/.history/.history-<RFC3339 UTC>`, one
+ * blob digest per line. Each file is cumulative (the previous file's digests plus this run's), so
+ * reading one file tells every blob shipped up to its time. `--since D` picks the newest file
+ * strictly before D, so everything shipped on or after D is shipped again.
  */
-const INTERNAL_KEYWORDS = [
-    'cluster-resources',
-    'dry-run',
-    'graph-preparation',
-    'helm',
-    'hold-operator',
-    'hold-release',
-    'delete',
-    'logs',
-    'operator-catalogs',
-    'release-images',
-    'signatures',
-];
-function keywordIn(path) {
-    const parts = path.split('/');
-    return INTERNAL_KEYWORDS.find((k) => parts.includes(k));
+
+
+
+
+
+const HISTORY_DIR = '.history';
+const FILE_PREFIX = '.history-';
+/** Go's time.RFC3339 (oc-mirror writes UTC, `Z`); offsets are accepted in case a file was made elsewhere. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** `.history-2025-01-31T12:00:00Z` for that instant: RFC3339 in UTC, whole seconds, as oc-mirror. */
+function historyFileName(now) {
+    return `${FILE_PREFIX}${now.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 }
-const LOG_LEVELS = ['info', 'debug', 'trace', 'error'];
+/** History files, oldest first; other files in the directory (our own temporaries) are ignored. */
+async function historyFiles(workingDir) {
+    const dir = (0,external_node_path_.join)(workingDir, HISTORY_DIR);
+    let names;
+    try {
+        names = await (0,promises_.readdir)(dir);
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return [];
+        throw new ArchiveError(`cannot read history in "${dir}": ${errorMessage(err)}`);
+    }
+    const files = [];
+    for (const name of names) {
+        const stamp = name.startsWith(FILE_PREFIX) ? name.slice(FILE_PREFIX.length) : '';
+        const time = RFC3339.test(stamp) ? Date.parse(stamp) : NaN;
+        if (!Number.isNaN(time))
+            files.push({ path: (0,external_node_path_.join)(dir, name), time });
+    }
+    return files.sort((a, b) => a.time - b.time || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+async function readDigests(path) {
+    let text;
+    try {
+        text = await (0,promises_.readFile)(path, 'utf8');
+    }
+    catch (err) {
+        throw new ArchiveError(`cannot read history file "${path}": ${errorMessage(err)}`);
+    }
+    // A line that is not a digest is dropped: it can only make us ship more, never less.
+    return new Set(text.split('\n').map((l) => l.trim()).filter(isDigest));
+}
 /**
- * Validates the mirror command's flags and arguments in oc-mirror's order, with its messages
- * (ref §1.5), and resolves the options. Prefixes are checked as prefixes, not substrings.
+ * The digests already shipped: from the newest history file, or with `since`, the newest whose
+ * timestamp is strictly before it. Nothing found → an empty set (everything is shipped).
  */
-function mirrorOptions(args, env, cwd) {
-    const f = args.flags;
-    const warnings = [];
-    const str = (k) => (typeof f[k] === 'string' ? f[k] : undefined);
-    const num = (k, d) => (typeof f[k] === 'number' ? f[k] : d);
-    const bool = (k, d) => (typeof f[k] === 'boolean' ? f[k] : d);
-    const workspace = str('workspace');
-    if (workspace !== undefined && !workspace.startsWith('file://'))
-        throw new UsageError('when --workspace is used, it must have file:// prefix');
-    const logLevel = str('log-level') ?? 'info';
-    if (!LOG_LEVELS.includes(logLevel))
-        throw new UsageError(`"${logLevel}": invalid log-level, it should be one of (info,debug,trace,error)`);
-    const cacheFlag = str('cache-dir');
-    if (cacheFlag !== undefined && env.OC_MIRROR_CACHE)
-        throw new UsageError('either OC_MIRROR_CACHE or --cache-dir can be used but not both');
-    if (args.positional.length === 0)
-        throw new UsageError('the destination argument is missing: docker://<registry>[/prefix] or file://<dir>');
-    if (args.positional.length > 1)
-        throw new UsageError(`unexpected argument "${args.positional[1]}": give exactly one destination`);
-    const destination = args.positional[0];
-    const from = str('from');
-    const since = str('since');
-    if (!str('config'))
-        throw new UsageError('use the --config flag it is mandatory');
-    const toDisk = destination.startsWith('file://');
-    const toRegistry = destination.startsWith('docker://');
-    if (toDisk && from !== undefined)
-        throw new UsageError('when destination is file://, mirrorToDisk workflow is assumed, and the --from argument is not needed');
-    if (toDisk) {
-        const kw = keywordIn(destination.slice('file://'.length));
-        if (kw)
-            throw new UsageError(`the destination contains an internal oc-mirror keyword '${kw}'`);
+async function readHistory(workingDir, since) {
+    const files = await historyFiles(workingDir);
+    const eligible = since ? files.filter((f) => f.time < since.getTime()) : files;
+    const chosen = eligible[eligible.length - 1];
+    return chosen ? readDigests(chosen.path) : new Set();
+}
+/**
+ * Writes a new history file holding the newest file's digests plus `digests`; returns its path.
+ * Written to a temporary name and renamed, so a crash never leaves a short history (which would
+ * silently drop blobs from the next incremental archive).
+ */
+async function writeHistory(workingDir, digests, now) {
+    const all = await readHistory(workingDir);
+    for (const d of digests) {
+        if (!isDigest(d))
+            throw new ArchiveError(`history: "${d}" is not a digest`);
+        all.add(d);
     }
-    if (from !== undefined && !from.startsWith('file://'))
-        throw new UsageError('when --from is used, it must have file:// prefix');
-    if (from !== undefined && since !== undefined)
-        warnings.push('since flag is only taken into account during mirrorToDisk workflow');
-    if (from !== undefined) {
-        const kw = keywordIn(from.slice('file://'.length));
-        if (kw)
-            throw new UsageError(`the path set in --from flag contains an internal oc-mirror keyword '${kw}'`);
+    const dir = (0,external_node_path_.join)(workingDir, HISTORY_DIR);
+    const path = (0,external_node_path_.join)(dir, historyFileName(now));
+    const temporary = `${path}.partial`;
+    try {
+        await (0,promises_.mkdir)(dir, { recursive: true });
+        await (0,promises_.writeFile)(temporary, [...all].sort().map((d) => `${d}\n`).join(''));
+        await (0,promises_.rename)(temporary, path);
     }
-    if (since !== undefined && !isDate(since))
-        throw new UsageError('--since flag needs to be in format yyyy-MM-dd');
-    const parallelImages = num('parallel-images', 4);
-    if (parallelImages < 1 || parallelImages > 10)
-        throw new UsageError('the flag parallel-images must be between the range 1 to 10');
-    const parallelLayers = num('parallel-layers', 5);
-    if (parallelLayers < 1 || parallelLayers > 10)
-        throw new UsageError('the flag parallel-layers must be between the range 1 to 10');
-    if (toDisk && workspace !== undefined)
-        throw new UsageError('when destination is file://, mirrorToDisk workflow is assumed, and the --workspace argument is not needed');
-    if (toRegistry && workspace !== undefined && from !== undefined) {
-        throw new UsageError('when destination is docker://, --from (assumes disk to mirror workflow) and --workspace (assumes mirror to mirror workflow) cannot be used together');
+    catch (err) {
+        throw new ArchiveError(`cannot write history file "${path}": ${errorMessage(err)}`);
     }
-    if (toRegistry && workspace === undefined && from === undefined) {
-        throw new UsageError('when destination is docker://, either --from (assumes disk to mirror workflow) or --workspace (assumes mirror to mirror workflow) need to be provided');
+    return path;
+}
+
+;// CONCATENATED MODULE: ./src/archive/writer.ts
+/**
+ * Writes the mirror archives `mirror_000001.tar`, `mirror_000002.tar`, … (ref §4.3, §4.4).
+ *
+ * Splitting follows oc-mirror's next-fit rule (an entry goes to the current archive if it fits,
+ * otherwise a new one is started; an entry that fits in no archive goes alone into its own, which
+ * takes the next number while the current archive stays open), but counts the real tar bytes,
+ * headers, padding and end blocks included, so every archive but a lone oversized entry really is
+ * within archiveSize. Placement is computed before anything is written: `predictArchives` gives
+ * the exact sizes, strict mode fails before the first byte, and free space is checked up front
+ * (§15 item 18).
+ *
+ * Each archive is written as `<name>.partial`, synced and renamed, so a crash never leaves a
+ * truncated `mirror_*.tar`; when writing fails, the archives of this run are removed, since a
+ * partial set would mislead the disk-to-mirror side.
+ */
+
+
+
+
+
+const GiB = 1024 ** 3;
+function archiveFileName(index) {
+    return `mirror_${String(index).padStart(6, '0')}.tar`;
+}
+/** A size in GiB as oc-mirror's messages show it: whole numbers plain, others with a few decimals. */
+function formatGiB(bytes) {
+    if (bytes % GiB === 0)
+        return String(bytes / GiB);
+    return (bytes / GiB).toFixed(bytes >= GiB / 100 ? 2 : 9).replace(/\.?0+$/, '');
+}
+function checkEntries(entries) {
+    const seen = new Set();
+    for (const e of entries) {
+        const parts = e.name.split('/');
+        if (e.name === '' || e.name.startsWith('/') || e.name.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+            throw new ArchiveError(`archive entry name "${e.name}" is not a clean relative path`);
+        }
+        if (!Number.isSafeInteger(e.size) || e.size < 0)
+            throw new ArchiveError(`archive entry "${e.name}" has an invalid size ${e.size}`);
+        if (seen.has(e.name))
+            throw new ArchiveError(`archive entry "${e.name}" is listed twice`);
+        seen.add(e.name);
     }
-    if (!toDisk && !toRegistry)
-        throw new UsageError('destination must have either file:// (mirror to disk) or docker:// (diskToMirror) protocol prefixes');
-    const retryTimes = num('retry-times', 5);
-    if (retryTimes < 0)
-        throw new UsageError('the flag retry-times must not be negative');
-    const maxNestedPaths = num('max-nested-paths', 0);
-    if (maxNestedPaths < 0)
-        throw new UsageError('the flag max-nested-paths must not be negative');
-    const imageTimeoutMs = num('image-timeout', 600_000);
-    if (imageTimeoutMs <= 0)
-        throw new UsageError('the flag image-timeout must be a positive duration');
-    const port = num('port', 55000);
-    if (port < 1 || port > 65535)
-        throw new UsageError('the flag port must be between 1 and 65535');
-    const workflow = toDisk ? 'mirrorToDisk' : from !== undefined ? 'diskToMirror' : 'mirrorToMirror';
-    if (workflow !== 'mirrorToMirror') {
-        throw new UsageError(`${workflow === 'mirrorToDisk' ? 'mirror to disk (file:// destination)' : 'disk to mirror (--from)'} is not built yet; only mirror to mirror (--workspace) works in this version`);
-    }
-    const wsPath = (0,external_node_path_.resolve)(cwd, workspace.slice('file://'.length));
-    const workingDir = (0,external_node_path_.basename)(wsPath) === 'working-dir' ? wsPath : (0,external_node_path_.join)(wsPath, 'working-dir');
-    const tlsBoth = typeof f['tls-verify'] === 'boolean' ? f['tls-verify'] : undefined;
-    const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
-    const authfile = str('authfile');
-    const srcCertDir = str('src-cert-dir');
-    const destCertDir = str('dest-cert-dir');
-    const options = {
-        configPath: (0,external_node_path_.resolve)(cwd, str('config')),
-        workflow,
-        destination,
-        workingDir,
-        dryRun: bool('dry-run', false),
-        parallelImages,
-        parallelLayers,
-        retryTimes,
-        retryDelayMs: num('retry-delay', 0),
-        imageTimeoutMs,
-        srcTlsVerify: bool('src-tls-verify', tlsBoth ?? true),
-        destTlsVerify: bool('dest-tls-verify', tlsBoth ?? true),
-        ...(srcCertDir && { srcCertDir: (0,external_node_path_.resolve)(cwd, srcCertDir) }),
-        ...(destCertDir && { destCertDir: (0,external_node_path_.resolve)(cwd, destCertDir) }),
-        ...(authfile && { authfile: (0,external_node_path_.resolve)(cwd, authfile) }),
-        maxNestedPaths,
-        logLevel: logLevel,
-        quiet: bool('quiet', false),
-        cacheDir: cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? (0,external_node_os_namespaceObject.homedir)(),
-        uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
+}
+function checkLimit(maxArchiveBytes) {
+    if (!Number.isSafeInteger(maxArchiveBytes) || maxArchiveBytes <= 0)
+        throw new ArchiveError(`invalid maximum archive size ${maxArchiveBytes} bytes`);
+}
+/** Which entries go into which archive, numbered in the order the archives are opened. */
+function place(entries, maxArchiveBytes) {
+    const placements = [];
+    let current;
+    const open = (oversized) => {
+        const p = { name: archiveFileName(placements.length + 1), bytes: END_OF_ARCHIVE_BYTES, entries: 0, oversized, members: [] };
+        placements.push(p);
+        return p;
     };
-    return { options, warnings };
+    entries.forEach((entry, i) => {
+        const bytes = tarEntrySize(entry.name, entry.size);
+        let target;
+        if (bytes + END_OF_ARCHIVE_BYTES > maxArchiveBytes)
+            target = open(true);
+        else {
+            if (!current || current.bytes + bytes > maxArchiveBytes)
+                current = open(false);
+            target = current;
+        }
+        target.members.push(i);
+        target.entries++;
+        target.bytes += bytes;
+    });
+    return placements;
 }
-function isDate(s) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(s))
-        return false;
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+/** The archives `writeArchives` would write for these entries: names, exact sizes, entry counts. */
+function planArchives(entries, maxArchiveBytes) {
+    checkLimit(maxArchiveBytes);
+    checkEntries(entries);
+    return place(entries, maxArchiveBytes).map(({ members: _members, ...p }) => p);
+}
+/** The exact byte sizes of the archives `writeArchives` would write, in order (for --dry-run). */
+function predictArchives(entries, maxArchiveBytes) {
+    return planArchives(entries, maxArchiveBytes).map((p) => p.bytes);
+}
+function oversizedMessages(entries, placements, maxArchiveBytes, strict) {
+    const lone = placements.filter((p) => p.oversized);
+    if (lone.length === 0)
+        return undefined;
+    const limit = formatGiB(maxArchiveBytes);
+    const largest = Math.max(...lone.map((p) => p.bytes));
+    const sufficient = Math.ceil(largest / GiB);
+    if (strict) {
+        const p = lone[0];
+        const e = entries[p.members[0]];
+        const more = lone.length > 1 ? ` (and ${lone.length - 1} more file${lone.length > 2 ? 's' : ''} too large; archiveSize ${sufficient} would hold them all)` : '';
+        return `maxArchiveSize ${limit}G is too small compared to sizes of files that need to be included in the archive. `
+            + `${e.name}: ${formatGiB(e.size)}G (an archive holding it alone needs ${p.bytes} bytes)${more} Aborting archive generation`;
+    }
+    const list = lone.map((p) => {
+        const e = entries[p.members[0]];
+        return `${e.name} (${formatGiB(e.size)}G, in ${p.name})`;
+    });
+    return `${lone.length} file${lone.length > 1 ? 's are' : ' is'} larger than archiveSize ${limit}G and ${lone.length > 1 ? 'were each' : 'was'} written alone into ${lone.length > 1 ? 'their own archives' : 'its own archive'}: `
+        + `${list.join(', ')}; set archiveSize to at least ${sufficient} to keep every archive within the limit`;
+}
+/**
+ * Deletes `mirror_*.tar` (and leftovers of interrupted writes) in `dir`, as oc-mirror does before
+ * every mirror-to-disk run, dry runs included. Returns the deleted paths.
+ */
+async function removePastArchives(dir) {
+    let names;
+    try {
+        names = await (0,promises_.readdir)(dir);
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            return [];
+        throw new ArchiveError(`cannot list "${dir}" to remove past archives: ${errorMessage(err)}`);
+    }
+    const past = names.filter((n) => /^mirror_.*\.tar(\.partial)?$/.test(n)).map((n) => (0,external_node_path_.join)(dir, n));
+    for (const path of past)
+        await (0,promises_.rm)(path, { force: true });
+    return past;
+}
+/** Refuses to start writing what cannot fit: better now than after hours of writing. */
+async function checkFreeSpace(dir, neededBytes) {
+    let available;
+    try {
+        const fs = await (0,promises_.statfs)(dir);
+        available = fs.bavail * fs.bsize;
+    }
+    catch {
+        return; // file systems that cannot tell: writing will tell
+    }
+    if (available < neededBytes) {
+        throw new ArchiveError(`not enough free space in "${dir}" for the archives: they need ${neededBytes} bytes (${formatGiB(neededBytes)}G) and ${available} bytes (${formatGiB(available)}G) are available`);
+    }
+}
+async function writeOne(path, placement, plan, onBytes) {
+    const partial = `${path}.partial`;
+    const file = await (0,promises_.open)(partial, 'w');
+    try {
+        const tar = new TarWriter(file, plan.mtime, onBytes);
+        for (const i of placement.members) {
+            const entry = plan.entries[i];
+            let source;
+            try {
+                source = await entry.source();
+                await tar.addFile(entry.name, entry.size, source);
+            }
+            catch (err) {
+                source?.destroy();
+                throw new ArchiveError(`writing "${entry.name}" into ${placement.name}: ${errorMessage(err)}`);
+            }
+        }
+        await tar.finish();
+        if (tar.bytesWritten !== placement.bytes) {
+            throw new ArchiveError(`${placement.name}: wrote ${tar.bytesWritten} bytes where ${placement.bytes} were planned`);
+        }
+        await file.datasync();
+    }
+    catch (err) {
+        await file.close().catch(() => undefined);
+        await (0,promises_.rm)(partial, { force: true });
+        throw err;
+    }
+    await file.close();
+    await (0,promises_.rename)(partial, path);
+}
+async function writeArchives(plan) {
+    checkLimit(plan.maxArchiveBytes);
+    checkEntries(plan.entries);
+    const placements = place(plan.entries, plan.maxArchiveBytes);
+    const oversized = oversizedMessages(plan.entries, placements, plan.maxArchiveBytes, plan.strict);
+    if (oversized && plan.strict)
+        throw new ArchiveError(oversized);
+    await (0,promises_.mkdir)(plan.outDir, { recursive: true });
+    await removePastArchives(plan.outDir);
+    const totalBytes = placements.reduce((sum, p) => sum + p.bytes, 0);
+    await checkFreeSpace(plan.outDir, totalBytes);
+    const written = [];
+    let writtenBytes = 0;
+    try {
+        for (const placement of placements) {
+            const path = (0,external_node_path_.join)(plan.outDir, placement.name);
+            const onBytes = (n) => {
+                writtenBytes += n;
+                plan.onProgress?.({ archive: placement.name, writtenBytes, totalBytes });
+            };
+            await writeOne(path, placement, plan, onBytes);
+            written.push({ path, bytes: placement.bytes });
+        }
+    }
+    catch (err) {
+        for (const { path } of written)
+            await (0,promises_.rm)(path, { force: true });
+        if (err instanceof ArchiveError)
+            throw err;
+        throw new ArchiveError(`writing archives into "${plan.outDir}": ${errorMessage(err)}`);
+    }
+    return { archives: written, warnings: oversized ? [oversized] : [] };
+}
+
+;// CONCATENATED MODULE: ./src/config/defaults.ts
+/** oc-mirror's archive size when `archiveSize` is absent (ref §2.1). */
+const DEFAULT_ARCHIVE_SIZE_GIB = 500;
+function archiveSizeGiB(config) {
+    return config.archiveSize || DEFAULT_ARCHIVE_SIZE_GIB;
+}
+/**
+ * oc-mirror gives a delete configuration with release channels and no architectures
+ * `architectures: [amd64]` (ref §2.2), so the delete list names the payloads that were mirrored
+ * by default. We skip it when `platforms` is set: the two fields exclude each other.
+ */
+function defaults_withDeleteDefaults(config) {
+    const platform = config.delete.platform;
+    if (!platform?.channels?.length || platform.architectures?.length || platform.platforms?.length)
+        return config;
+    return { ...config, delete: { ...config.delete, platform: { ...platform, architectures: ['amd64'] } } };
+}
+
+;// CONCATENATED MODULE: ./src/image/content.ts
+
+/** Reads an image's manifest tree from a source; no blob is read. */
+async function imageContent(source, reference, signal) {
+    const top = await source.getManifest(reference, signal);
+    const manifests = [];
+    const blobs = new Map();
+    const visit = async (m) => {
+        manifests.push(m);
+        const view = viewManifest(m, source.name);
+        if (view.kind === 'index') {
+            for (const child of view.manifests)
+                await visit(await source.getManifest(child.digest, signal));
+            return;
+        }
+        for (const d of [...(view.config ? [view.config] : []), ...view.layers])
+            if (!d.urls?.length)
+                blobs.set(d.digest, d);
+    };
+    await visit(top);
+    return { top, manifests, blobs: [...blobs.values()] };
+}
+
+;// CONCATENATED MODULE: ./src/store/store.ts
+/**
+ * The local content store (oc-mirror's cache, `<cacheDir>/.oc-mirror/.cache`): the distribution
+ * registry's filesystem layout (see layout.ts), written directly, so docker-registry can serve it
+ * and oc-mirror's archives carry it unchanged.
+ *
+ * Why many writers need no lock (async tasks in one process, or several oc-mirror runs sharing
+ * one store):
+ *  - Every file appears under `docker/` by rename(2) of a complete file written under a unique
+ *    temp name (pid + random) in `.oc-mirror-tmp/`, on the same filesystem and outside `docker/`
+ *    so a registry serving the directory never sees it. Readers (this store, another run,
+ *    docker-registry) see no file or a whole one, never a partial one; no two writers share a
+ *    temp file.
+ *  - A file's content follows from its name: blob data is its digest, a layer or revision link
+ *    holds the digest that is in its own path. Racing writers of one of them write identical
+ *    bytes, so whichever rename lands last changes nothing. The exception is a tag's
+ *    `current/link`, where the last writer wins, as with any registry.
+ *  - Order carries the meaning: blob data is fsynced, renamed and its directory fsynced before any
+ *    link to it is written; an image manifest is accepted only when its blobs are linked; the
+ *    revision link precedes the tag links. A writer killed at any instant leaves at worst a temp
+ *    file or data nothing links yet (the next run links it instead of downloading it again),
+ *    never a link to something absent.
+ *  - Writers never delete. `deleteManifest` removes links only (blob data may be shared), and
+ *    moves a tag aside atomically before checking it, so it never removes a tag a concurrent
+ *    run has just moved. `removeTemporaries` removes only temp files idle for a long time (an
+ *    active download touches its file's mtime with every write).
+ * Links are not fsynced: after a power loss a link may be missing or empty, which every reader
+ * here treats as absent and the next run rewrites. Data is fsynced because a link to it may
+ * survive the crash.
+ */
+
+
+
+
+
+
+
+
+
+/** oc-mirror's name for its cache registry (`localhost:55000/...`, ref §4.1). */
+const DEFAULT_STORE_HOST = 'localhost:55000';
+/** Beside `docker/`, not in it: on the same filesystem (rename is atomic), invisible to a registry. */
+const STORE_TEMP_DIR = '.oc-mirror-tmp';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+/** distribution's repository name grammar: also guarantees no `..` and no `_manifests`-like names */
+const REPOSITORY_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const store_TAG_RE = /^\w[\w.-]{0,127}$/;
+class LocalStore {
+    root;
+    host;
+    files;
+    reader;
+    constructor(
+    /** absolute; the directory that contains `docker/` */
+    root, host, files) {
+        this.root = root;
+        this.host = host;
+        this.files = files;
+        this.reader = files.layout;
+    }
+    /**
+     * Opens (creating if needed) the store in `root`. `host` is the pseudo registry host its
+     * repositories report (the copy engine mounts blobs only between repositories of one host).
+     */
+    static async open(root, host = DEFAULT_STORE_HOST) {
+        const absolute = (0,external_node_path_.resolve)(root);
+        const files = new StoreFiles(new DirectoryLayout(absolute), (0,external_node_path_.join)(absolute, STORE_TEMP_DIR));
+        try {
+            await (0,promises_.mkdir)((0,external_node_path_.join)(absolute, V2), { recursive: true });
+            await (0,promises_.mkdir)(files.tempDir, { recursive: true });
+        }
+        catch (err) {
+            throw new OcMirrorError(`cannot create the local cache in ${absolute}: ${errorMessage(err)}`, { cause: err });
+        }
+        return new LocalStore(absolute, host, files);
+    }
+    repository(name) {
+        return new StoreRepository(this.files, this.host, name, this.root);
+    }
+    /** Every repository (a directory holding `_manifests`), nested ones included, sorted. */
+    async listRepositories() {
+        const found = [];
+        const walk = async (prefix) => {
+            const names = await this.reader.list(prefix ? layout_repositoryPath(prefix) : `${V2}/repositories`);
+            for (const name of names) {
+                // `_manifests`, `_layers`, `_uploads`: a repository's own data, not a nested repository
+                if (name.startsWith('_'))
+                    continue;
+                const repo = prefix ? `${prefix}/${name}` : name;
+                const entries = await this.reader.list(layout_repositoryPath(repo));
+                if (entries.includes('_manifests'))
+                    found.push(repo);
+                await walk(repo);
+            }
+        };
+        await walk('');
+        return found.sort();
+    }
+    /** Tags of a repository whose `current/link` holds a digest, sorted. */
+    async listTags(repository) {
+        checkRepository(repository);
+        const names = await this.reader.list(`${layout_repositoryPath(repository)}/_manifests/tags`);
+        const tags = [];
+        for (const tag of names) {
+            if (store_TAG_RE.test(tag) && (await this.files.readLink(tagCurrentLinkPath(repository, tag))) !== undefined)
+                tags.push(tag);
+        }
+        return tags;
+    }
+    async hasBlobData(digest) {
+        return (await this.files.dataSize(digest)) !== undefined;
+    }
+    /** Absolute path of a blob's data file (which may not exist), e.g. for writing archives. */
+    blobPath(digest) {
+        return this.files.layout.resolve(blobDataPath(digest));
+    }
+    /**
+     * Removes a manifest from a repository as a registry's DELETE does: the tags whose current
+     * link points at it, then its revision link (in that order, so no tag ever points at a removed
+     * revision). Blob data stays: other manifests and repositories may share it.
+     */
+    async deleteManifest(repository, digest) {
+        checkRepository(repository);
+        if (!isDigest(digest))
+            throw new main_ReferenceError(`${repository}: "${digest}" is not a digest`);
+        const tags = [];
+        for (const tag of await this.reader.list(`${layout_repositoryPath(repository)}/_manifests/tags`)) {
+            if (!store_TAG_RE.test(tag) || (await this.files.readLink(tagCurrentLinkPath(repository, tag))) !== digest)
+                continue;
+            if (await this.files.removeDirIf((0,external_node_path_.dirname)((0,external_node_path_.dirname)(tagCurrentLinkPath(repository, tag))), 'current/link', digest))
+                tags.push(tag);
+        }
+        const revision = await this.files.removeDirIf((0,external_node_path_.dirname)(revisionLinkPath(repository, digest)), 'link', digest);
+        return { repository, digest, revision, tags };
+    }
+    /**
+     * Removes temp files (and directories moved aside by deletes) not modified for `olderThanMs`:
+     * left behind by killed runs. A download in progress updates its file's mtime on every write,
+     * so only a transfer stalled for longer than `olderThanMs` could be hit; choose it in hours.
+     * Returns how many entries were removed.
+     */
+    async removeTemporaries(olderThanMs) {
+        const cutoff = Date.now() - olderThanMs;
+        let removed = 0;
+        let names;
+        try {
+            names = await (0,promises_.readdir)(this.files.tempDir);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return 0;
+            throw err;
+        }
+        for (const name of names) {
+            const path = (0,external_node_path_.join)(this.files.tempDir, name);
+            try {
+                if ((await (0,promises_.stat)(path)).mtimeMs >= cutoff)
+                    continue;
+                await (0,promises_.rm)(path, { recursive: true, force: true });
+                removed++;
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT')
+                    throw err;
+            }
+        }
+        return removed;
+    }
+}
+/**
+ * One repository of the store, as a source (reads are the LayoutSource's: the same code serves
+ * archives) and as a copy destination.
+ */
+class StoreRepository {
+    files;
+    host;
+    repository;
+    name;
+    source;
+    /** Use `LocalStore.repository()`. */
+    constructor(files, host, repository, storeLabel) {
+        this.files = files;
+        this.host = host;
+        this.repository = repository;
+        checkRepository(repository);
+        this.source = new LayoutSource(files.layout, repository, storeLabel);
+        this.name = this.source.name;
+    }
+    async getManifest(reference, signal) {
+        if (!isDigest(reference))
+            checkTag(this.name, reference);
+        return this.source.getManifest(reference, signal);
+    }
+    getBlob(desc, signal) {
+        return this.source.getBlob(desc, signal);
+    }
+    /** The manifest's digest when the tag (or digest) resolves to a manifest whose content is here. */
+    async manifestDigest(reference, _signal) {
+        let digest = reference;
+        if (!isDigest(reference)) {
+            checkTag(this.name, reference);
+            const linked = await this.files.readLink(tagCurrentLinkPath(this.repository, reference));
+            if (!linked || !isDigest(linked))
+                return undefined;
+            digest = linked;
+        }
+        return (await this.hasManifest(digest)) ? digest : undefined;
+    }
+    /**
+     * Stores manifest bytes as a blob, links the revision, then the tag (index link, then current
+     * link: the tag moves last). An image manifest is refused unless its blobs are here, so a tag
+     * never names an image with missing layers. Indexes are not checked for their children: the
+     * copy engine writes children first, and oc-mirror's cache accepts sparse lists (ref §4.1).
+     */
+    async putManifest(manifest, reference, signal) {
+        signal?.throwIfAborted();
+        const { digest } = manifest;
+        if (!isDigest(digest))
+            throw new DigestMismatchError(`${this.name}: manifest has no valid digest ("${digest}")`);
+        const actual = digestOf(manifest.bytes, algorithmOf(digest));
+        if (actual !== digest)
+            throw new DigestMismatchError(`${this.name}: manifest content has digest ${actual}, expected ${digest}`);
+        const tag = isDigest(reference) ? undefined : reference;
+        if (tag === undefined && reference !== digest) {
+            throw new DigestMismatchError(`${this.name}: manifest ${digest} cannot be stored under digest ${reference}`);
+        }
+        if (tag !== undefined)
+            checkTag(this.name, tag);
+        await this.requireBlobs(manifest);
+        signal?.throwIfAborted();
+        await this.files.storeBytes(digest, manifest.bytes, `${this.name}@${digest}`);
+        await this.files.writeLink(revisionLinkPath(this.repository, digest), digest);
+        if (tag !== undefined) {
+            await this.files.writeLink(tagIndexLinkPath(this.repository, tag, digest), digest);
+            await this.files.writeLink(tagCurrentLinkPath(this.repository, tag), digest);
+        }
+    }
+    /**
+     * True when the blob's data is in the store with the expected size; the repository is then
+     * made to link it if it did not. The store is content addressed: data written for any
+     * repository by any run is the same bytes, so linking it is all another repository needs, and
+     * a blob stored before a run was killed is linked rather than downloaded again.
+     */
+    async hasBlob(desc, _signal) {
+        if ((await this.files.dataSize(desc.digest)) !== desc.size)
+            return false;
+        await this.files.writeLink(layerLinkPath(this.repository, desc.digest), desc.digest);
+        return true;
+    }
+    /** Within one store every repository can link any data: the source repository does not matter. */
+    async mountBlob(desc, _fromRepository, signal) {
+        return this.hasBlob(desc, signal);
+    }
+    /**
+     * Streams the blob into a temp file, verifying its digest and size, then moves it under its
+     * digest and links it. When the data is already there (another writer finished first) the
+     * body is still read to its end rather than destroyed: the caller's pipeline would report a
+     * destroyed stream as a failed copy.
+     * `signal` is checked between chunks (no listener per blob: one image's signal is shared by
+     * all its blobs); a stalled body is the source's to abort, which it does with the same signal.
+     */
+    async putBlob(desc, body, signal) {
+        signal?.throwIfAborted();
+        const what = `${this.name}@${desc.digest}`;
+        if ((await this.files.dataSize(desc.digest)) === desc.size) {
+            for await (const _chunk of body) {
+                // discarded: the stored data is the same bytes
+                signal?.throwIfAborted();
+            }
+        }
+        else {
+            await this.files.storeStream(desc, body, what, signal);
+        }
+        await this.files.writeLink(layerLinkPath(this.repository, desc.digest), desc.digest);
+    }
+    async hasManifest(digest) {
+        const linked = (await this.files.readLink(revisionLinkPath(this.repository, digest))) === digest;
+        return linked && (await this.files.dataSize(digest)) !== undefined;
+    }
+    async requireBlobs(manifest) {
+        const view = viewManifest(manifest, `${this.name}@${manifest.digest}`);
+        if (view.kind !== 'image')
+            return;
+        for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+            // foreign layers are fetched from their URLs by clients and never stored
+            if (blob.urls?.length)
+                continue;
+            if (!(await this.hasBlob(blob))) {
+                throw new OcMirrorError(`${this.name}: manifest ${manifest.digest} needs blob ${blob.digest} (${blob.size} bytes), which the store does not have; blobs must be stored before their manifest`);
+            }
+        }
+    }
+}
+function checkRepository(name) {
+    if (!REPOSITORY_RE.test(name))
+        throw new main_ReferenceError(`"${name}" is not a valid repository name for the local cache`);
+}
+function checkTag(where, tag) {
+    if (!store_TAG_RE.test(tag))
+        throw new main_ReferenceError(`${where}: "${tag}" is neither a tag nor a digest`);
+}
+/**
+ * The store's file operations: reads through the DirectoryLayout, writes by temp file + rename.
+ * Shared by the store and its repositories; holds no state but paths.
+ */
+class StoreFiles {
+    layout;
+    tempDir;
+    constructor(layout, tempDir) {
+        this.layout = layout;
+        this.tempDir = tempDir;
+    }
+    async dataSize(digest) {
+        return this.layout.size(blobDataPath(digest));
+    }
+    /** A link's digest text, or undefined when absent or empty. */
+    async readLink(path) {
+        const text = (await this.layout.readSmall(path))?.toString('utf8').trim();
+        return text || undefined;
+    }
+    /** Writes a link unless it already holds `digest`: links are idempotent. */
+    async writeLink(path, digest) {
+        if ((await this.readLink(path)) === digest)
+            return;
+        const temp = this.tempPath('link');
+        await this.onDisk(`cannot write ${path}`, async () => {
+            try {
+                await this.inTempDir(() => (0,promises_.writeFile)(temp, digest, { flag: 'wx', mode: 0o644 }));
+                await this.commit(temp, path, false);
+            }
+            catch (err) {
+                await (0,promises_.rm)(temp, { force: true });
+                throw err;
+            }
+        });
+    }
+    /** Manifests: small, already verified, written whole. */
+    async storeBytes(digest, bytes, what) {
+        if ((await this.dataSize(digest)) === bytes.length)
+            return;
+        const temp = this.tempPath('blob');
+        await this.onDisk(`${what}: cannot store the manifest`, async () => {
+            try {
+                const file = await this.inTempDir(() => (0,promises_.open)(temp, 'wx', 0o644));
+                try {
+                    await writeAll(file, bytes);
+                    await file.sync();
+                }
+                finally {
+                    await file.close();
+                }
+                await this.commit(temp, blobDataPath(digest), true);
+            }
+            catch (err) {
+                await (0,promises_.rm)(temp, { force: true });
+                throw err;
+            }
+        });
+    }
+    /**
+     * Streams, hashes and counts a blob into a temp file, then commits it under its digest.
+     * Errors of the body (network, the caller's verifier) pass through unchanged, so the copy
+     * engine still sees them as what they are (retryable or not); disk errors name the store.
+     */
+    async storeStream(desc, body, what, signal) {
+        const failed = `${what}: cannot store the blob`;
+        const temp = this.tempPath('blob');
+        const file = await this.onDisk(failed, () => this.inTempDir(() => (0,promises_.open)(temp, 'wx', 0o644)));
+        let committed = false;
+        try {
+            const hash = (0,external_node_crypto_.createHash)(algorithmOf(desc.digest));
+            let seen = 0;
+            for await (const data of body) {
+                signal?.throwIfAborted();
+                const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
+                seen += chunk.length;
+                if (seen > desc.size)
+                    throw new DigestMismatchError(`${what}: received more than the ${desc.size} bytes announced`);
+                hash.update(chunk);
+                await this.onDisk(failed, () => writeAll(file, chunk));
+            }
+            if (seen !== desc.size)
+                throw new DigestMismatchError(`${what}: received ${seen} of the ${desc.size} bytes announced`);
+            const actual = `${algorithmOf(desc.digest)}:${hash.digest('hex')}`;
+            if (actual !== desc.digest)
+                throw new DigestMismatchError(`${what}: content has digest ${actual}, expected ${desc.digest}`);
+            await this.onDisk(failed, async () => {
+                await file.sync();
+                await file.close();
+                await this.commit(temp, blobDataPath(desc.digest), true);
+            });
+            committed = true;
+        }
+        finally {
+            if (!committed) {
+                await file.close().catch(() => { });
+                await (0,promises_.rm)(temp, { force: true });
+            }
+        }
+    }
+    /**
+     * Removes a directory of the layout when its `link` file holds `digest`, first moving it aside
+     * in one rename: a concurrent writer then either changed the link before the move (we see it
+     * and put the directory back, unless that writer has already made a new one, which is newer)
+     * or recreates the directory afterwards (its write stands).
+     */
+    async removeDirIf(dir, link, digest) {
+        const aside = this.tempPath('deleted');
+        try {
+            await (0,promises_.rename)(this.layout.resolve(dir), aside);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT')
+                return false;
+            throw new OcMirrorError(`cannot remove ${dir} in the local cache ${this.layout.root}: ${errorMessage(err)}`, { cause: err });
+        }
+        const moved = new DirectoryLayout(aside);
+        const linked = (await moved.readSmall(link))?.toString('utf8').trim();
+        if (linked !== digest) {
+            await (0,promises_.rename)(aside, this.layout.resolve(dir)).catch(() => (0,promises_.rm)(aside, { recursive: true, force: true }));
+            return false;
+        }
+        await (0,promises_.rm)(aside, { recursive: true, force: true });
+        return true;
+    }
+    /** A name no other writer, in this process or another, can be using. */
+    tempPath(kind) {
+        return (0,external_node_path_.join)(this.tempDir, `${kind}-${process.pid}-${(0,external_node_crypto_.randomBytes)(8).toString('hex')}`);
+    }
+    /** Runs a temp file creation, recreating the temp dir if someone removed it. */
+    async inTempDir(create) {
+        try {
+            return await create();
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT')
+                throw err;
+            await (0,promises_.mkdir)(this.tempDir, { recursive: true });
+            return create();
+        }
+    }
+    /**
+     * Moves a finished temp file to its layout path. A concurrent delete may remove the target's
+     * parent directories between our mkdir and the rename: make them again and retry.
+     * `durable`: fsync the directory, so the name is on disk before anything links to it.
+     */
+    async commit(temp, path, durable) {
+        const target = this.layout.resolve(path);
+        for (let attempt = 1;; attempt++) {
+            await (0,promises_.mkdir)((0,external_node_path_.dirname)(target), { recursive: true });
+            try {
+                await (0,promises_.rename)(temp, target);
+                break;
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT' || attempt >= 3)
+                    throw err;
+            }
+        }
+        if (durable)
+            await syncDirectory((0,external_node_path_.dirname)(target));
+    }
+    /** Runs filesystem work; its errors become one-line errors naming the object and the store. */
+    async onDisk(what, work) {
+        try {
+            return await work();
+        }
+        catch (err) {
+            if (err instanceof OcMirrorError)
+                throw err;
+            throw new OcMirrorError(`${what} in the local cache ${this.layout.root}: ${errorMessage(err)}`, { cause: err });
+        }
+    }
+}
+async function writeAll(file, chunk) {
+    for (let offset = 0; offset < chunk.length;) {
+        const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+    }
+}
+/** Some platforms cannot open or fsync a directory; there the rename's durability is the OS's. */
+async function syncDirectory(dir) {
+    let handle;
+    try {
+        handle = await (0,promises_.open)(dir, 'r');
+        await handle.sync();
+    }
+    catch (err) {
+        const code = err.code;
+        if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF')
+            throw err;
+    }
+    finally {
+        await handle?.close();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
@@ -54472,6 +55932,499 @@ class ConsoleProgress {
     }
 }
 
+;// CONCATENATED MODULE: ./src/workflows/archive-content.ts
+
+
+
+
+
+/**
+ * What an archive must hold so that disk to mirror can serve the given images: for each image the
+ * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
+ * data an earlier archive already carried (the history). Only these images' repositories travel,
+ * never the whole store (oc-mirror re-ships everything, ref §15 item 1).
+ */
+async function gatherArchiveContent(store, tasks, history) {
+    const entries = new Map();
+    const shipped = new Set();
+    let skipped = 0;
+    const link = (name, digest) => {
+        if (!entries.has(name))
+            entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => external_node_stream_.Readable.from([Buffer.from(digest)]) });
+    };
+    const data = (digest, size) => {
+        const name = blobDataPath(digest);
+        if (entries.has(name))
+            return;
+        if (history.has(digest)) {
+            skipped++;
+            return;
+        }
+        shipped.add(digest);
+        entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest)) });
+    };
+    for (const task of tasks) {
+        const ref = reference_parseReference(task.destination);
+        const repo = store.repository(ref.repository);
+        const content = await imageContent(repo, ref.tag ?? ref.digest);
+        if (ref.tag) {
+            link(tagCurrentLinkPath(ref.repository, ref.tag), content.top.digest);
+            link(tagIndexLinkPath(ref.repository, ref.tag, content.top.digest), content.top.digest);
+        }
+        for (const m of content.manifests) {
+            link(revisionLinkPath(ref.repository, m.digest), m.digest);
+            data(m.digest, m.bytes.length);
+        }
+        for (const b of content.blobs) {
+            link(layerLinkPath(ref.repository, b.digest), b.digest);
+            data(b.digest, b.size);
+        }
+    }
+    // Byte order, not locale order: the same content gives the same archive on every machine.
+    return { entries: [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), shipped, skipped };
+}
+
+;// CONCATENATED MODULE: ./src/workflows/mirror-to-disk.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Mirror to disk (ref §4): copy into the local store, then write `mirror_NNNNNN.tar` archives of
+ * what this image set needs and earlier archives did not carry. Images that fail do not stop the
+ * archive: it holds what succeeded, the report says what did not, and the exit code says so too.
+ */
+async function mirrorToDisk(options, log, hooks = {}) {
+    const timestamp = runTimestamp();
+    const config = loadImageSetConfiguration(options.configPath);
+    const { images, blocked } = collectImages(config, options.configPath);
+    const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: false });
+    log.attachFile?.(dirs.logFile);
+    log.info(`oc-mirror-action ${VERSION}: mirror to disk, ${options.dryRun ? 'dry run, ' : ''}archives in ${options.archiveDir}`);
+    const store = await LocalStore.open(storeRoot(options), options.storeHost);
+    const location = { registry: options.storeHost, prefix: '' };
+    const { plan, blocked: removed } = buildPlan(images, location, { maxNestedPaths: 0, blocked });
+    for (const image of removed)
+        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+    if (plan.tasks.length === 0)
+        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
+    const history = await readHistory(options.workingDir, since);
+    const maxArchiveBytes = archiveSizeGiB(config) * 1024 ** 3;
+    const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
+        host: options.storeHost,
+        source: (repo) => store.repository(repo),
+        destination: (repo) => store.repository(repo),
+    });
+    try {
+        if (options.dryRun) {
+            const missing = await missingFromStore(plan.tasks, store);
+            const predicted = await predictSize(plan.tasks, missing, endpoints, store, history, maxArchiveBytes, log);
+            return dryRun(plan, dirs, log, (dir) => {
+                if (missing.length)
+                    (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dir, 'missing.txt'), renderMappingLines(missing));
+                if (missing.length)
+                    log.warn(`${missing.length}/${plan.tasks.length} images necessary for mirroring are not available in the cache; see ${(0,external_node_path_.join)(dir, 'missing.txt')}`);
+                else
+                    log.info('all images are in the cache: disk to mirror can proceed');
+                if (predicted)
+                    log.info(`predicted archives: ${predicted}`);
+            });
+        }
+        const startedAt = new Date().toISOString();
+        log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
+        hooks.copyStarting?.(plan.tasks.length);
+        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+        const report = {
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            workflow: options.workflow,
+            destination: options.destination,
+            images: outcomes.map(toResult),
+        };
+        const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
+        if (succeeded.length) {
+            const content = await gatherArchiveContent(store, succeeded, history);
+            // Beside the image content: what failed (so the far side knows what is missing) and the
+            // configuration at the tar root as oc-mirror writes it (ignored by disk to mirror).
+            const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+            addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+            addBytes(content.entries, `isc_${stamp}`, (0,external_node_fs_namespaceObject.readFileSync)(options.configPath));
+            const result = await writeArchives({
+                outDir: options.archiveDir,
+                maxArchiveBytes,
+                strict: options.strictArchive,
+                mtime: new Date(startedAt),
+                entries: content.entries,
+            });
+            for (const w of result.warnings)
+                log.warn(w);
+            const total = result.archives.reduce((n, a) => n + a.bytes, 0);
+            log.info(`${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs written, ${content.skipped} already carried by earlier archives`);
+            for (const a of result.archives)
+                log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
+            await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
+        }
+        else {
+            log.error('no image could be mirrored: no archive written');
+        }
+        finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
+        return { exitCode: exitCode(report), report, workingDir: dirs };
+    }
+    finally {
+        await endpoints.close();
+    }
+}
+async function missingFromStore(tasks, store) {
+    const missing = [];
+    for (const task of tasks) {
+        const ref = reference_parseReference(task.destination);
+        const digest = await store.repository(ref.repository).manifestDigest(pullReference(ref));
+        if (!digest)
+            missing.push(task);
+    }
+    return missing;
+}
+/** The archive sizes this run would write: blob sizes come from the store, or from the sources' manifests. */
+async function predictSize(tasks, missing, endpoints, store, history, maxArchiveBytes, log) {
+    const sizes = new Map();
+    for (const task of tasks) {
+        try {
+            const fromStore = !missing.includes(task);
+            const ref = reference_parseReference(fromStore ? task.destination : task.source);
+            const src = fromStore ? store.repository(ref.repository) : endpoints.source(ref);
+            const content = await imageContent(src, pullReference(ref));
+            for (const m of content.manifests)
+                sizes.set(m.digest, m.bytes.length);
+            for (const b of content.blobs)
+                sizes.set(b.digest, b.size);
+        }
+        catch (err) {
+            log.warn(`${task.source}: cannot predict its size: ${errorMessage(err)}`);
+        }
+    }
+    const entries = [...sizes].filter(([d]) => !history.has(d)).map(([d, size]) => ({ name: blobDataPath(d), size }));
+    if (!entries.length)
+        return 'nothing new to archive';
+    const archives = predictArchives(entries, maxArchiveBytes);
+    return `${archives.length} archive(s), ${formatBytes(archives.reduce((n, a) => n + a, 0))} (blobs only, links add a few KiB)`;
+}
+function addBytes(entries, name, bytes) {
+    entries.push({ name, size: bytes.length, source: async () => external_node_stream_.Readable.from([bytes]) });
+}
+
+;// CONCATENATED MODULE: ./src/workflows/index.ts
+
+
+
+/** The workflow the options select (ref §1.6). */
+function runMirror(options, log, hooks = {}) {
+    switch (options.workflow) {
+        case 'mirrorToMirror':
+            return mirrorToMirror(options, log, hooks);
+        case 'mirrorToDisk':
+            return mirrorToDisk(options, log, hooks);
+        case 'diskToMirror':
+            return diskToMirror(options, log, hooks);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/flags.ts
+
+/**
+ * Parses pflag-style arguments against a table. Unknown flags and flags of unbuilt features are
+ * errors, never ignored.
+ */
+function parseArgs(argv, specs) {
+    const byName = new Map(specs.map((s) => [s.name, s]));
+    const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short, s]));
+    const flags = {};
+    const positional = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === '--') {
+            positional.push(...argv.slice(i + 1));
+            break;
+        }
+        if (!arg.startsWith('-') || arg === '-') {
+            positional.push(arg);
+            continue;
+        }
+        const long = arg.startsWith('--');
+        const body = arg.slice(long ? 2 : 1);
+        const eq = body.indexOf('=');
+        const key = eq >= 0 ? body.slice(0, eq) : body;
+        let value = eq >= 0 ? body.slice(eq + 1) : undefined;
+        const spec = long ? byName.get(key) : byShort.get(key);
+        if (!spec)
+            throw new UsageError(`unknown flag: ${long ? '--' : '-'}${key}`);
+        if (spec.notSupported)
+            throw new UsageError(`flag --${spec.name} is not supported: ${spec.notSupported}`);
+        if (spec.kind === 'bool') {
+            if (value === undefined)
+                flags[spec.name] = true;
+            else if (value === 'true' || value === 'false')
+                flags[spec.name] = value === 'true';
+            else
+                throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: must be true or false`);
+            continue;
+        }
+        if (value === undefined) {
+            value = argv[++i];
+            if (value === undefined)
+                throw new UsageError(`flag needs an argument: --${spec.name}`);
+        }
+        flags[spec.name] = convert(spec, value);
+    }
+    return { flags, positional };
+}
+function convert(spec, value) {
+    switch (spec.kind) {
+        case 'string':
+            return value;
+        case 'int': {
+            if (!/^-?\d+$/.test(value))
+                throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: must be a whole number`);
+            return Number(value);
+        }
+        case 'duration':
+            return parseDuration(value, spec.name);
+        case 'bool':
+            return value;
+    }
+}
+/** Go's time.ParseDuration syntax (`90s`, `1m30s`, `500ms`, `2h`), plus a bare `0`. Returns milliseconds. */
+function parseDuration(value, flag) {
+    if (value === '0')
+        return 0;
+    const units = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+    let total = 0;
+    let consumed = 0;
+    let m;
+    while ((m = re.exec(value)) !== null) {
+        total += Number(m[1]) * units[m[2]];
+        consumed = re.lastIndex;
+    }
+    if (consumed !== value.length || consumed === 0) {
+        throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: not a duration (examples: 30s, 10m, 1h30m)`);
+    }
+    return Math.round(total);
+}
+
+;// CONCATENATED MODULE: ./src/cli/mirror-command.ts
+
+
+
+/** Flags shared by every command (cobra persistent flags in oc-mirror). */
+const COMMON_FLAGS = [
+    { name: 'config', short: 'c', kind: 'string', help: 'path to the ImageSetConfiguration (or DeleteImageSetConfiguration) file' },
+    { name: 'workspace', kind: 'string', help: 'file://<dir>: working directory of a mirror-to-mirror run' },
+    { name: 'cache-dir', kind: 'string', help: 'base directory of the local store (default $OC_MIRROR_CACHE, else $HOME)' },
+    { name: 'log-level', kind: 'string', help: 'info, debug, trace or error (default info)' },
+    { name: 'authfile', kind: 'string', help: 'registry credentials (default $REGISTRY_AUTH_FILE, else the containers and docker auth files)' },
+    { name: 'parallel-images', kind: 'int', help: 'images copied at once, 1..10 (default 4)' },
+    { name: 'parallel-layers', kind: 'int', help: 'blobs copied at once per image, 1..10 (default 5)' },
+    { name: 'retry-times', kind: 'int', help: 'retries of a failed image on network errors, 429 and 5xx (default 5)' },
+    { name: 'retry-delay', kind: 'duration', help: 'delay between retries; 0 = exponential backoff (default 0)' },
+    { name: 'src-tls-verify', kind: 'bool', help: 'verify TLS of source registries; false also allows plain HTTP (default true)' },
+    { name: 'dest-tls-verify', kind: 'bool', help: 'verify TLS of the destination registry; false also allows plain HTTP (default true)' },
+    { name: 'tls-verify', kind: 'bool', help: 'deprecated: sets both --src-tls-verify and --dest-tls-verify', hidden: true },
+    { name: 'src-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for source registries' },
+    { name: 'dest-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for the destination registry' },
+    { name: 'port', short: 'p', kind: 'int', help: 'port of the local registry used by disk workflows (default 55000)' },
+    { name: 'v2', kind: 'bool', help: 'use oc-mirror v2 behaviour (the only one here; accepted for compatibility)', hidden: true },
+    { name: 'v1', kind: 'bool', help: '', hidden: true, notSupported: 'this tool implements oc-mirror v2 only; drop --v1' },
+    { name: 'help', short: 'h', kind: 'bool', help: 'show this help' },
+    { name: 'registries.d', kind: 'string', help: '', hidden: true, notSupported: 'sigstore signature mirroring is not built yet' },
+    { name: 'policy', kind: 'string', help: '', hidden: true, notSupported: 'signature verification (--secure-policy) is not built yet' },
+    { name: 'cpu-prof', kind: 'bool', help: '', hidden: true, notSupported: 'Go profiling has no equivalent here; use node --cpu-prof dist/cli.js' },
+    { name: 'mem-prof', kind: 'bool', help: '', hidden: true, notSupported: 'Go profiling has no equivalent here; use node --heap-prof dist/cli.js' },
+];
+/** Flags of the mirror (root) command. */
+const MIRROR_FLAGS = [
+    ...COMMON_FLAGS,
+    { name: 'from', kind: 'string', help: 'file://<dir>: archives to push (disk to mirror)' },
+    { name: 'dry-run', kind: 'bool', help: 'write working-dir/dry-run/mapping.txt and copy nothing' },
+    { name: 'image-timeout', kind: 'duration', help: 'time limit for one image including its retries (default 10m)' },
+    { name: 'max-nested-paths', kind: 'int', help: 'flatten destination paths to at most this many components (0 = no limit)' },
+    { name: 'quiet', short: 'q', kind: 'bool', help: 'print only warnings, errors and the results' },
+    { name: 'remove-signatures', kind: 'bool', help: 'do not mirror sigstore signatures (they are not mirrored yet in any case)' },
+    { name: 'since', kind: 'string', help: 'yyyy-MM-dd: archive again everything archived since that day (mirror to disk)' },
+    { name: 'strict-archive', kind: 'bool', help: 'fail when a file is larger than archiveSize instead of giving it an archive of its own' },
+    { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
+    { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
+    { name: 'ignore-release-signature', kind: 'bool', help: '', hidden: true, notSupported: 'platform releases are not built yet' },
+    { name: 'rootless-storage-path', kind: 'string', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
+    { name: 'force', short: 'f', kind: 'bool', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
+];
+/**
+ * Directory names oc-mirror uses inside working-dir. A destination or --from path with one of
+ * them as a path component would collide with the workspace. oc-mirror refuses any substring
+ * match (so `/data/helm-archive` fails); we compare whole components.
+ */
+const INTERNAL_KEYWORDS = [
+    'cluster-resources',
+    'dry-run',
+    'graph-preparation',
+    'helm',
+    'hold-operator',
+    'hold-release',
+    'delete',
+    'logs',
+    'operator-catalogs',
+    'release-images',
+    'signatures',
+];
+function keywordIn(path) {
+    const parts = path.split('/');
+    return INTERNAL_KEYWORDS.find((k) => parts.includes(k));
+}
+const LOG_LEVELS = ['info', 'debug', 'trace', 'error'];
+/**
+ * Validates the mirror command's flags and arguments in oc-mirror's order, with its messages
+ * (ref §1.5), and resolves the options. Prefixes are checked as prefixes, not substrings.
+ */
+function mirrorOptions(args, env, cwd) {
+    const f = args.flags;
+    const warnings = [];
+    const str = (k) => (typeof f[k] === 'string' ? f[k] : undefined);
+    const num = (k, d) => (typeof f[k] === 'number' ? f[k] : d);
+    const bool = (k, d) => (typeof f[k] === 'boolean' ? f[k] : d);
+    const workspace = str('workspace');
+    if (workspace !== undefined && !workspace.startsWith('file://'))
+        throw new UsageError('when --workspace is used, it must have file:// prefix');
+    const logLevel = str('log-level') ?? 'info';
+    if (!LOG_LEVELS.includes(logLevel))
+        throw new UsageError(`"${logLevel}": invalid log-level, it should be one of (info,debug,trace,error)`);
+    const cacheFlag = str('cache-dir');
+    if (cacheFlag !== undefined && env.OC_MIRROR_CACHE)
+        throw new UsageError('either OC_MIRROR_CACHE or --cache-dir can be used but not both');
+    if (args.positional.length === 0)
+        throw new UsageError('the destination argument is missing: docker://<registry>[/prefix] or file://<dir>');
+    if (args.positional.length > 1)
+        throw new UsageError(`unexpected argument "${args.positional[1]}": give exactly one destination`);
+    const destination = args.positional[0];
+    const from = str('from');
+    const since = str('since');
+    if (!str('config'))
+        throw new UsageError('use the --config flag it is mandatory');
+    const toDisk = destination.startsWith('file://');
+    const toRegistry = destination.startsWith('docker://');
+    if (toDisk && from !== undefined)
+        throw new UsageError('when destination is file://, mirrorToDisk workflow is assumed, and the --from argument is not needed');
+    if (toDisk) {
+        const kw = keywordIn(destination.slice('file://'.length));
+        if (kw)
+            throw new UsageError(`the destination contains an internal oc-mirror keyword '${kw}'`);
+    }
+    if (from !== undefined && !from.startsWith('file://'))
+        throw new UsageError('when --from is used, it must have file:// prefix');
+    if (from !== undefined && since !== undefined)
+        warnings.push('since flag is only taken into account during mirrorToDisk workflow');
+    if (from !== undefined) {
+        const kw = keywordIn(from.slice('file://'.length));
+        if (kw)
+            throw new UsageError(`the path set in --from flag contains an internal oc-mirror keyword '${kw}'`);
+    }
+    if (since !== undefined && !isDate(since))
+        throw new UsageError('--since flag needs to be in format yyyy-MM-dd');
+    const parallelImages = num('parallel-images', 4);
+    if (parallelImages < 1 || parallelImages > 10)
+        throw new UsageError('the flag parallel-images must be between the range 1 to 10');
+    const parallelLayers = num('parallel-layers', 5);
+    if (parallelLayers < 1 || parallelLayers > 10)
+        throw new UsageError('the flag parallel-layers must be between the range 1 to 10');
+    if (toDisk && workspace !== undefined)
+        throw new UsageError('when destination is file://, mirrorToDisk workflow is assumed, and the --workspace argument is not needed');
+    if (toRegistry && workspace !== undefined && from !== undefined) {
+        throw new UsageError('when destination is docker://, --from (assumes disk to mirror workflow) and --workspace (assumes mirror to mirror workflow) cannot be used together');
+    }
+    if (toRegistry && workspace === undefined && from === undefined) {
+        throw new UsageError('when destination is docker://, either --from (assumes disk to mirror workflow) or --workspace (assumes mirror to mirror workflow) need to be provided');
+    }
+    if (!toDisk && !toRegistry)
+        throw new UsageError('destination must have either file:// (mirror to disk) or docker:// (diskToMirror) protocol prefixes');
+    const retryTimes = num('retry-times', 5);
+    if (retryTimes < 0)
+        throw new UsageError('the flag retry-times must not be negative');
+    const maxNestedPaths = num('max-nested-paths', 0);
+    if (maxNestedPaths < 0)
+        throw new UsageError('the flag max-nested-paths must not be negative');
+    const imageTimeoutMs = num('image-timeout', 600_000);
+    if (imageTimeoutMs <= 0)
+        throw new UsageError('the flag image-timeout must be a positive duration');
+    const port = num('port', 55000);
+    if (port < 1 || port > 65535)
+        throw new UsageError('the flag port must be between 1 and 65535');
+    const workflow = toDisk ? 'mirrorToDisk' : from !== undefined ? 'diskToMirror' : 'mirrorToMirror';
+    const archiveDir = toDisk ? (0,external_node_path_.resolve)(cwd, destination.slice('file://'.length)) : undefined;
+    const fromDir = from !== undefined ? (0,external_node_path_.resolve)(cwd, from.slice('file://'.length)) : undefined;
+    // ref §1.6: M2D and D2M keep working-dir beside the archives; M2M in the workspace.
+    const wsPath = archiveDir ?? fromDir ?? (0,external_node_path_.resolve)(cwd, workspace.slice('file://'.length));
+    const workingDir = workflow === 'mirrorToMirror' && (0,external_node_path_.basename)(wsPath) === 'working-dir' ? wsPath : (0,external_node_path_.join)(wsPath, 'working-dir');
+    const tlsBoth = typeof f['tls-verify'] === 'boolean' ? f['tls-verify'] : undefined;
+    const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
+    const authfile = str('authfile');
+    const srcCertDir = str('src-cert-dir');
+    const destCertDir = str('dest-cert-dir');
+    const options = {
+        configPath: (0,external_node_path_.resolve)(cwd, str('config')),
+        workflow,
+        destination,
+        workingDir,
+        dryRun: bool('dry-run', false),
+        parallelImages,
+        parallelLayers,
+        retryTimes,
+        retryDelayMs: num('retry-delay', 0),
+        imageTimeoutMs,
+        srcTlsVerify: bool('src-tls-verify', tlsBoth ?? true),
+        destTlsVerify: bool('dest-tls-verify', tlsBoth ?? true),
+        ...(srcCertDir && { srcCertDir: (0,external_node_path_.resolve)(cwd, srcCertDir) }),
+        ...(destCertDir && { destCertDir: (0,external_node_path_.resolve)(cwd, destCertDir) }),
+        ...(authfile && { authfile: (0,external_node_path_.resolve)(cwd, authfile) }),
+        maxNestedPaths,
+        logLevel: logLevel,
+        quiet: bool('quiet', false),
+        cacheDir: (0,external_node_path_.resolve)(cwd, cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? (0,external_node_os_namespaceObject.homedir)()),
+        storeHost: `localhost:${port}`,
+        ...(archiveDir && { archiveDir }),
+        ...(fromDir && { fromDir }),
+        strictArchive: bool('strict-archive', false),
+        ...(since !== undefined && { since }),
+        uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
+    };
+    return { options, warnings };
+}
+function isDate(s) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s))
+        return false;
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 
 
@@ -54485,6 +56438,8 @@ const USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry 
 Usage:
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry>[/prefix] [--v2]   mirror to mirror
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
+  oc-mirror -c <isc.yaml> file://<dir> [--v2]                                            mirror to disk (archives)
+  oc-mirror -c <isc.yaml> --from file://<dir> docker://<registry>[/prefix] [--v2]        disk to mirror
   oc-mirror version
 
 Flags:`;
@@ -54514,7 +56469,7 @@ async function main(argv) {
     for (const w of warnings)
         log.warn(w);
     try {
-        const outcome = await mirrorToMirror(options, log, {
+        const outcome = await runMirror(options, log, {
             copyStarting: (total) => progress.begin(total),
             listener: progress.listener(log, options.quiet),
         });

@@ -1,7 +1,7 @@
 import { errorMessage, OcMirrorError, UsageError } from '../errors.js';
 import { RunLogger } from '../log.js';
 import { VERSION } from '../version.js';
-import { mirrorToMirror } from '../workflows/mirror-to-mirror.js';
+import { runMirror } from '../workflows/index.js';
 import { parseArgs, type FlagSpec } from './flags.js';
 import { MIRROR_FLAGS, mirrorOptions } from './mirror-command.js';
 import { ConsoleProgress } from './progress.js';
@@ -11,6 +11,8 @@ const USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry 
 Usage:
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry>[/prefix] [--v2]   mirror to mirror
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
+  oc-mirror -c <isc.yaml> file://<dir> [--v2]                                            mirror to disk (archives)
+  oc-mirror -c <isc.yaml> --from file://<dir> docker://<registry>[/prefix] [--v2]        disk to mirror
   oc-mirror version
 
 Flags:`;
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   const log = new RunLogger(options.logLevel, progress);
   for (const w of warnings) log.warn(w);
   try {
-    const outcome = await mirrorToMirror(options, log, {
+    const outcome = await runMirror(options, log, {
       copyStarting: (total) => progress.begin(total),
       listener: progress.listener(log, options.quiet),
     });

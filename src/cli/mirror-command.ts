@@ -4,8 +4,6 @@ import { UsageError } from '../errors.js';
 import type { LogLevel, MirrorOptions, Workflow } from '../options.js';
 import type { FlagSpec, ParsedArgs } from './flags.js';
 
-const NOT_YET_DISK = 'mirror to disk and disk to mirror are not built yet';
-
 /** Flags shared by every command (cobra persistent flags in oc-mirror). */
 export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'config', short: 'c', kind: 'string', help: 'path to the ImageSetConfiguration (or DeleteImageSetConfiguration) file' },
@@ -41,8 +39,8 @@ export const MIRROR_FLAGS: FlagSpec[] = [
   { name: 'max-nested-paths', kind: 'int', help: 'flatten destination paths to at most this many components (0 = no limit)' },
   { name: 'quiet', short: 'q', kind: 'bool', help: 'print only warnings, errors and the results' },
   { name: 'remove-signatures', kind: 'bool', help: 'do not mirror sigstore signatures (they are not mirrored yet in any case)' },
-  { name: 'since', kind: 'string', help: 'yyyy-MM-dd: include everything archived since that date (mirror to disk)' },
-  { name: 'strict-archive', kind: 'bool', help: '', notSupported: NOT_YET_DISK },
+  { name: 'since', kind: 'string', help: 'yyyy-MM-dd: archive again everything archived since that day (mirror to disk)' },
+  { name: 'strict-archive', kind: 'bool', help: 'fail when a file is larger than archiveSize instead of giving it an archive of its own' },
   { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
   { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
   { name: 'ignore-release-signature', kind: 'bool', help: '', hidden: true, notSupported: 'platform releases are not built yet' },
@@ -138,11 +136,11 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   if (port < 1 || port > 65535) throw new UsageError('the flag port must be between 1 and 65535');
 
   const workflow: Workflow = toDisk ? 'mirrorToDisk' : from !== undefined ? 'diskToMirror' : 'mirrorToMirror';
-  if (workflow !== 'mirrorToMirror') {
-    throw new UsageError(`${workflow === 'mirrorToDisk' ? 'mirror to disk (file:// destination)' : 'disk to mirror (--from)'} is not built yet; only mirror to mirror (--workspace) works in this version`);
-  }
-  const wsPath = resolve(cwd, workspace!.slice('file://'.length));
-  const workingDir = basename(wsPath) === 'working-dir' ? wsPath : join(wsPath, 'working-dir');
+  const archiveDir = toDisk ? resolve(cwd, destination.slice('file://'.length)) : undefined;
+  const fromDir = from !== undefined ? resolve(cwd, from.slice('file://'.length)) : undefined;
+  // ref §1.6: M2D and D2M keep working-dir beside the archives; M2M in the workspace.
+  const wsPath = archiveDir ?? fromDir ?? resolve(cwd, workspace!.slice('file://'.length));
+  const workingDir = workflow === 'mirrorToMirror' && basename(wsPath) === 'working-dir' ? wsPath : join(wsPath, 'working-dir');
   const tlsBoth = typeof f['tls-verify'] === 'boolean' ? (f['tls-verify'] as boolean) : undefined;
   const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
   const authfile = str('authfile');
@@ -168,7 +166,12 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
     maxNestedPaths,
     logLevel: logLevel as LogLevel,
     quiet: bool('quiet', false),
-    cacheDir: cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? homedir(),
+    cacheDir: resolve(cwd, cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? homedir()),
+    storeHost: `localhost:${port}`,
+    ...(archiveDir && { archiveDir }),
+    ...(fromDir && { fromDir }),
+    strictArchive: bool('strict-archive', false),
+    ...(since !== undefined && { since }),
     uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
   };
   return { options, warnings };

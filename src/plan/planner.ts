@@ -12,6 +12,11 @@ export interface PlanOptions {
   maxNestedPaths: number;
   /** blockedImages, already compiled */
   blocked: readonly RegExp[];
+  /**
+   * Disk to mirror: images are read from where mirror to disk stored them (the local store or
+   * archives, named as mirror to disk names its destinations) rather than from their source.
+   */
+  pullFrom?: RegistryLocation;
 }
 
 export interface PlanResult {
@@ -74,14 +79,12 @@ export function buildPlan(images: readonly CollectedImage[], destination: string
       continue;
     }
     const source = formatReference(parseReference(image.source));
+    const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
     const key = `${source}=${flattened}`;
     const existing = tasks.get(key);
-    if (!existing) {
-      tasks.set(key, makeTask(source, flattened, image.kind, image.belongsTo));
-      continue;
-    }
-    const kind = MERGE_PRECEDENCE[image.kind] < MERGE_PRECEDENCE[existing.kind] ? image.kind : existing.kind;
-    tasks.set(key, makeTask(source, flattened, kind, mergeMembership(existing.belongsTo, image.belongsTo)));
+    const kind = existing && MERGE_PRECEDENCE[existing.kind] <= MERGE_PRECEDENCE[image.kind] ? existing.kind : image.kind;
+    const belongsTo = existing ? mergeMembership(existing.belongsTo, image.belongsTo) : image.belongsTo;
+    tasks.set(key, { ...makeTask(source, flattened, kind, belongsTo), ...(pullFrom && { pullFrom }) });
   }
 
   // Array.prototype.sort is stable: equal priorities keep the collectors' order.

@@ -59,12 +59,28 @@ test('argument errors carry oc-mirror messages and are checked by prefix', () =>
 });
 
 test('a path that merely contains a keyword is accepted (oc-mirror refuses substrings)', () => {
-  assert.throws(() => resolve(['-c', 'i', 'file:///data/helm-archive']), /mirror to disk .* is not built yet/);
+  assert.equal(resolve(['-c', 'i', 'file:///data/helm-archive']).options.archiveDir, '/data/helm-archive');
+});
+
+test('mirror to disk and disk to mirror keep working-dir beside the archives', () => {
+  const m2d = resolve(['-c', 'i', 'file://out', '--since', '2026-01-31', '--strict-archive', '-p', '5555'], { HOME: '/h' });
+  assert.equal(m2d.options.workflow, 'mirrorToDisk');
+  assert.equal(m2d.options.archiveDir, '/work/out');
+  assert.equal(m2d.options.workingDir, '/work/out/working-dir');
+  assert.equal(m2d.options.storeHost, 'localhost:5555');
+  assert.equal(m2d.options.cacheDir, '/h');
+  assert.equal(m2d.options.strictArchive, true);
+  assert.equal(m2d.options.since, '2026-01-31');
+  const d2m = resolve(['-c', 'i', '--from', 'file:///mnt/disk', 'docker://r.io/x', '--cache-dir', 'c']);
+  assert.equal(d2m.options.workflow, 'diskToMirror');
+  assert.equal(d2m.options.fromDir, '/mnt/disk');
+  assert.equal(d2m.options.workingDir, '/mnt/disk/working-dir');
+  assert.equal(d2m.options.cacheDir, '/work/c');
+  assert.equal(d2m.options.storeHost, 'localhost:55000');
 });
 
 test('unknown flags and flags of unbuilt features are refused, never ignored', () => {
   assert.throws(() => parseArgs(['--parallel-imagez', '3'], MIRROR_FLAGS), /unknown flag: --parallel-imagez$/);
-  assert.throws(() => parseArgs(['--strict-archive'], MIRROR_FLAGS), /flag --strict-archive is not supported: mirror to disk/);
   assert.throws(() => parseArgs(['--v1'], MIRROR_FLAGS), /oc-mirror v2 only/);
   assert.throws(() => parseArgs(['--dest-tls-verify=maybe'], MIRROR_FLAGS), /must be true or false/);
   assert.throws(() => parseArgs(['--parallel-images', 'four'], MIRROR_FLAGS), /must be a whole number/);

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { openArchives } from '../archive/reader.js';
+import { loadImageSetConfiguration } from '../config/load.js';
+import { CopyEngine } from '../copy/engine.js';
+import { OcMirrorError } from '../errors.js';
+import type { MirrorOptions } from '../options.js';
+import { exitCode, type RunReport } from '../outputs/report.js';
+import { buildPlan } from '../plan/planner.js';
+import { DirectoryLayout } from '../store/directory-reader.js';
+import type { LayoutReader } from '../store/layout.js';
+import { LayoutSource } from '../store/layout-source.js';
+import { StackedLayout } from '../store/stacked-layout.js';
+import { VERSION } from '../version.js';
+import { collectImages } from './collect.js';
+import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
+import { checkDestinationAccess, dryRun, type RunHooks, type RunLogger, type RunOutcome } from './mirror-to-mirror.js';
+import { finishRun, toResult } from './outputs.js';
+import { storeRoot } from './store-location.js';
+import { prepareWorkingDir, runTimestamp } from './working-dir.js';
+
+/**
+ * Disk to mirror (ref §4.6): push what the archives in `--from` hold, read in place (no
+ * extraction), into the destination registry. The `-c` config may name a subset of what was
+ * packed. Only the destination is contacted. Blobs that an earlier archive carried are found in
+ * the local store when one exists, or are already at the destination.
+ */
+export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const timestamp = runTimestamp();
+  const config = loadImageSetConfiguration(options.configPath);
+  const { images, blocked } = collectImages(config, options.configPath);
+  const archives = await openArchives(options.fromDir!);
+  const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
+  log.attachFile?.(dirs.logFile);
+  log.info(`oc-mirror-action ${VERSION}: disk to mirror from ${options.fromDir}, ${options.dryRun ? 'dry run, ' : ''}to ${options.destination}`);
+
+  const { plan, blocked: removed } = buildPlan(images, options.destination, {
+    maxNestedPaths: options.maxNestedPaths,
+    blocked,
+    pullFrom: { registry: options.storeHost, prefix: '' },
+  });
+  for (const image of removed) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+  if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  if (options.dryRun) return dryRun(plan, dirs, log);
+
+  const layers: LayoutReader[] = [archives];
+  const store = storeRoot(options);
+  if (existsSync(store)) layers.push(new DirectoryLayout(store));
+  const layout = layers.length > 1 ? new StackedLayout(layers) : archives;
+  const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
+    host: options.storeHost,
+    source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`),
+  });
+  try {
+    await checkDestinationAccess(endpoints, options.destination);
+    const startedAt = new Date().toISOString();
+    log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
+    hooks.copyStarting?.(plan.tasks.length);
+    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+    const report: RunReport = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      workflow: options.workflow,
+      destination: options.destination,
+      images: outcomes.map(toResult),
+    };
+    finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
+    return { exitCode: exitCode(report), report, workingDir: dirs };
+  } finally {
+    await endpoints.close();
+  }
+}

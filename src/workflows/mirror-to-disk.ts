@@ -1,0 +1,153 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { readHistory, writeHistory } from '../archive/history.js';
+import { predictArchives, writeArchives } from '../archive/writer.js';
+import { archiveSizeGiB } from '../config/defaults.js';
+import { loadImageSetConfiguration } from '../config/load.js';
+import { CopyEngine } from '../copy/engine.js';
+import { errorMessage, OcMirrorError } from '../errors.js';
+import { imageContent } from '../image/content.js';
+import { parseReference, pullReference } from '../image/reference.js';
+import type { MirrorOptions } from '../options.js';
+import { renderMappingLines } from '../outputs/mapping.js';
+import { exitCode, type RunReport } from '../outputs/report.js';
+import { buildPlan } from '../plan/planner.js';
+import type { CopyTask } from '../plan/types.js';
+import type { ArchiveEntry } from '../archive/writer.js';
+import { blobDataPath } from '../store/layout.js';
+import { LocalStore } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { formatBytes } from '../cli/progress.js';
+import { gatherArchiveContent } from './archive-content.js';
+import { collectImages } from './collect.js';
+import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
+import { dryRun, type RunHooks, type RunLogger, type RunOutcome } from './mirror-to-mirror.js';
+import { finishRun, toResult } from './outputs.js';
+import { storeRoot } from './store-location.js';
+import { prepareWorkingDir, runTimestamp } from './working-dir.js';
+
+/**
+ * Mirror to disk (ref §4): copy into the local store, then write `mirror_NNNNNN.tar` archives of
+ * what this image set needs and earlier archives did not carry. Images that fail do not stop the
+ * archive: it holds what succeeded, the report says what did not, and the exit code says so too.
+ */
+export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const timestamp = runTimestamp();
+  const config = loadImageSetConfiguration(options.configPath);
+  const { images, blocked } = collectImages(config, options.configPath);
+  const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: false });
+  log.attachFile?.(dirs.logFile);
+  log.info(`oc-mirror-action ${VERSION}: mirror to disk, ${options.dryRun ? 'dry run, ' : ''}archives in ${options.archiveDir}`);
+
+  const store = await LocalStore.open(storeRoot(options), options.storeHost);
+  const location = { registry: options.storeHost, prefix: '' };
+  const { plan, blocked: removed } = buildPlan(images, location, { maxNestedPaths: 0, blocked });
+  for (const image of removed) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+  if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
+  const history = await readHistory(options.workingDir, since);
+  const maxArchiveBytes = archiveSizeGiB(config) * 1024 ** 3;
+
+  const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
+    host: options.storeHost,
+    source: (repo) => store.repository(repo),
+    destination: (repo) => store.repository(repo),
+  });
+  try {
+    if (options.dryRun) {
+      const missing = await missingFromStore(plan.tasks, store);
+      const predicted = await predictSize(plan.tasks, missing, endpoints, store, history, maxArchiveBytes, log);
+      return dryRun(plan, dirs, log, (dir) => {
+        if (missing.length) writeFileSync(join(dir, 'missing.txt'), renderMappingLines(missing));
+        if (missing.length) log.warn(`${missing.length}/${plan.tasks.length} images necessary for mirroring are not available in the cache; see ${join(dir, 'missing.txt')}`);
+        else log.info('all images are in the cache: disk to mirror can proceed');
+        if (predicted) log.info(`predicted archives: ${predicted}`);
+      });
+    }
+
+    const startedAt = new Date().toISOString();
+    log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
+    hooks.copyStarting?.(plan.tasks.length);
+    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+    const report: RunReport = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      workflow: options.workflow,
+      destination: options.destination,
+      images: outcomes.map(toResult),
+    };
+    const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
+    if (succeeded.length) {
+      const content = await gatherArchiveContent(store, succeeded, history);
+      // Beside the image content: what failed (so the far side knows what is missing) and the
+      // configuration at the tar root as oc-mirror writes it (ignored by disk to mirror).
+      const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+      addBytes(content.entries, `isc_${stamp}`, readFileSync(options.configPath));
+      const result = await writeArchives({
+        outDir: options.archiveDir!,
+        maxArchiveBytes,
+        strict: options.strictArchive,
+        mtime: new Date(startedAt),
+        entries: content.entries,
+      });
+      for (const w of result.warnings) log.warn(w);
+      const total = result.archives.reduce((n, a) => n + a.bytes, 0);
+      log.info(
+        `${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs written, ${content.skipped} already carried by earlier archives`,
+      );
+      for (const a of result.archives) log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
+      await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
+    } else {
+      log.error('no image could be mirrored: no archive written');
+    }
+    finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
+    return { exitCode: exitCode(report), report, workingDir: dirs };
+  } finally {
+    await endpoints.close();
+  }
+}
+
+async function missingFromStore(tasks: CopyTask[], store: LocalStore): Promise<CopyTask[]> {
+  const missing: CopyTask[] = [];
+  for (const task of tasks) {
+    const ref = parseReference(task.destination);
+    const digest = await store.repository(ref.repository).manifestDigest(pullReference(ref));
+    if (!digest) missing.push(task);
+  }
+  return missing;
+}
+
+/** The archive sizes this run would write: blob sizes come from the store, or from the sources' manifests. */
+async function predictSize(
+  tasks: CopyTask[],
+  missing: CopyTask[],
+  endpoints: WorkflowEndpoints,
+  store: LocalStore,
+  history: Set<string>,
+  maxArchiveBytes: number,
+  log: RunLogger,
+): Promise<string | undefined> {
+  const sizes = new Map<string, number>();
+  for (const task of tasks) {
+    try {
+      const fromStore = !missing.includes(task);
+      const ref = parseReference(fromStore ? task.destination : task.source);
+      const src = fromStore ? store.repository(ref.repository) : endpoints.source(ref);
+      const content = await imageContent(src, pullReference(ref));
+      for (const m of content.manifests) sizes.set(m.digest, m.bytes.length);
+      for (const b of content.blobs) sizes.set(b.digest, b.size);
+    } catch (err) {
+      log.warn(`${task.source}: cannot predict its size: ${errorMessage(err)}`);
+    }
+  }
+  const entries = [...sizes].filter(([d]) => !history.has(d)).map(([d, size]) => ({ name: blobDataPath(d), size }));
+  if (!entries.length) return 'nothing new to archive';
+  const archives = predictArchives(entries, maxArchiveBytes);
+  return `${archives.length} archive(s), ${formatBytes(archives.reduce((n, a) => n + a, 0))} (blobs only, links add a few KiB)`;
+}
+
+function addBytes(entries: ArchiveEntry[], name: string, bytes: Buffer): void {
+  entries.push({ name, size: bytes.length, source: async () => Readable.from([bytes]) });
+}
