@@ -56425,6 +56425,1190 @@ function isDate(s) {
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/server/ranges.ts
+/**
+ * Byte ranges: `Range` on blob GETs (clients resume interrupted pulls with them) and
+ * `Content-Range` on upload chunks.
+ */
+
+/**
+ * The single range a `Range` header asks for within `size` bytes. `undefined` means "serve the
+ * whole body" (no header, a unit other than bytes, several ranges, or syntax we do not read: the
+ * RFC lets a server ignore Range); `'unsatisfiable'` means 416.
+ */
+function requestedRange(header, size) {
+    if (!header)
+        return undefined;
+    const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+    if (!m)
+        return undefined;
+    const [, first, last] = m;
+    if (first === '' && last === '')
+        return undefined;
+    if (first === '') {
+        // suffix range: the last N bytes
+        const n = Number(last);
+        if (n === 0)
+            return 'unsatisfiable';
+        return { start: Math.max(0, size - n), end: size - 1 };
+    }
+    const start = Number(first);
+    if (start >= size)
+        return 'unsatisfiable';
+    const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
+    if (end < start)
+        return undefined;
+    return { start, end };
+}
+/** `<start>-<end>` of an upload chunk (also accepted with a `bytes ` or `bytes=` prefix). */
+function parseContentRange(header) {
+    const m = /^\s*(?:bytes[ =])?\s*(\d+)\s*-\s*(\d+)\s*(?:\/\s*(?:\d+|\*))?\s*$/i.exec(header);
+    if (!m)
+        return undefined;
+    return { start: Number(m[1]), end: Number(m[2]) };
+}
+/**
+ * Bytes `start..end` (inclusive) of a stream that begins at offset 0. For layouts that cannot seek
+ * (a blob inside a tar read as a stream) the skipped bytes are read and dropped; the source is
+ * destroyed once the range is complete so its file handle is released at once.
+ */
+function sliceStream(source, range) {
+    let position = 0;
+    const slicer = new external_node_stream_.Transform({
+        transform(chunk, _enc, cb) {
+            const chunkStart = position;
+            position += chunk.length;
+            const from = Math.max(range.start - chunkStart, 0);
+            const to = Math.min(range.end + 1 - chunkStart, chunk.length);
+            if (to > from)
+                this.push(chunk.subarray(from, to));
+            if (position > range.end) {
+                this.push(null);
+                source.unpipe(slicer);
+                source.destroy();
+            }
+            cb();
+        },
+    });
+    source.on('error', (err) => slicer.destroy(err));
+    slicer.on('close', () => source.destroy());
+    return source.pipe(slicer);
+}
+
+;// CONCATENATED MODULE: ./src/server/backend.ts
+/**
+ * What the registry HTTP layer serves from. Two backends: the local store (read-write, the
+ * embedded registry oc-mirror runs on localhost:55000) and any distribution layout reader
+ * (read-only: archives on a transfer disk served in place, without importing them first).
+ */
+
+
+
+
+
+
+
+
+// ---------------------------------------------------------------------------------------------
+// Over any layout reader (read-only)
+class LayoutRepository {
+    layout;
+    name;
+    source;
+    constructor(layout, name, label) {
+        this.layout = layout;
+        this.name = name;
+        this.source = new LayoutSource(layout, name, label);
+    }
+    async getManifest(reference) {
+        try {
+            return await this.source.getManifest(reference);
+        }
+        catch (err) {
+            if (err instanceof NotFoundError)
+                return undefined;
+            throw err;
+        }
+    }
+    async hasManifest(digest) {
+        return isDigest(digest) && (await this.layout.size(revisionLinkPath(this.name, digest))) !== undefined;
+    }
+    async blobSize(digest) {
+        if (!isDigest(digest))
+            return undefined;
+        // a repository serves its manifests as blobs too, as distribution does
+        const linked = (await this.layout.size(layerLinkPath(this.name, digest))) !== undefined ||
+            (await this.layout.size(revisionLinkPath(this.name, digest))) !== undefined;
+        return linked ? this.layout.size(blobDataPath(digest)) : undefined;
+    }
+    async openBlob(digest, range) {
+        if ((await this.blobSize(digest)) === undefined)
+            return undefined;
+        const path = blobDataPath(digest);
+        if (range) {
+            // where the bytes sit in a file we can seek in, no byte before the range is read
+            const at = fileLocation(this.layout, path);
+            if (at)
+                return (0,external_node_fs_namespaceObject.createReadStream)(at.file, { start: at.offset + range.start, end: at.offset + range.end, highWaterMark: READ_CHUNK });
+        }
+        const whole = await this.layout.open(path);
+        if (!whole || !range)
+            return whole;
+        return sliceStream(whole, range);
+    }
+}
+const READ_CHUNK = 1024 * 1024;
+/** The file and offset holding a layout path's bytes, for the layouts that can tell. */
+function fileLocation(layout, path) {
+    if (layout instanceof DirectoryLayout)
+        return { file: layout.resolve(path), offset: 0 };
+    if (layout instanceof ArchiveSet) {
+        const found = layout.locate(path);
+        return found && { file: found.archive, offset: found.offset };
+    }
+    return undefined;
+}
+/** Names of the repositories in a layout: directories under `repositories/` holding `_manifests`. */
+async function listLayoutRepositories(layout) {
+    const found = [];
+    const walk = async (prefix) => {
+        const dir = prefix === '' ? `${V2}/repositories` : layout_repositoryPath(prefix);
+        const entries = await layout.list(dir);
+        if (prefix !== '' && entries.includes('_manifests'))
+            found.push(prefix);
+        for (const entry of entries) {
+            // `_layers`, `_manifests`, `_uploads` are repository data; a name component never starts with `_`
+            if (entry.startsWith('_'))
+                continue;
+            await walk(prefix === '' ? entry : `${prefix}/${entry}`);
+        }
+    };
+    await walk('');
+    return found.sort();
+}
+/** Tags of a repository that still point somewhere; undefined when the repository is absent. */
+async function listLayoutTags(layout, repository) {
+    const entries = await layout.list(layout_repositoryPath(repository));
+    if (entries.length === 0)
+        return undefined;
+    const tags = await layout.list(`${layout_repositoryPath(repository)}/_manifests/tags`);
+    const live = await Promise.all(tags.map(async (t) => ((await layout.size(tagCurrentLinkPath(repository, t))) !== undefined ? t : undefined)));
+    return live.filter((t) => t !== undefined);
+}
+/** Serves a layout (archives, a store directory) without ever writing to it. */
+class ReadOnlyLayoutBackend {
+    layout;
+    description;
+    readOnly = true;
+    constructor(layout, description) {
+        this.layout = layout;
+        this.description = description;
+    }
+    repository(name) {
+        return new LayoutRepository(this.layout, name, this.description);
+    }
+    listRepositories() {
+        return listLayoutRepositories(this.layout);
+    }
+    listTags(name) {
+        return listLayoutTags(this.layout, name);
+    }
+}
+class StoreRepositoryWriter {
+    store;
+    name;
+    deleteBlob;
+    constructor(store, name) {
+        this.store = store;
+        this.name = name;
+        const remove = store.deleteBlob?.bind(store);
+        if (remove) {
+            this.deleteBlob = async (digest) => {
+                if ((await this.store.reader.size(layerLinkPath(this.name, digest))) === undefined)
+                    return false;
+                await remove(this.name, digest);
+                return true;
+            };
+        }
+    }
+    putManifest(manifest, reference) {
+        return this.store.repository(this.name).putManifest(manifest, reference);
+    }
+    putBlob(desc, body) {
+        return this.store.repository(this.name).putBlob(desc, body);
+    }
+    async mountBlob(desc, fromRepository) {
+        const repo = this.store.repository(this.name);
+        if (!repo.mountBlob)
+            return false;
+        return repo.mountBlob(desc, fromRepository);
+    }
+    async deleteManifest(digest) {
+        const deleted = await this.store.deleteManifest(this.name, digest);
+        return deleted.revision || deleted.tags.length > 0;
+    }
+}
+/** The local store, read and written: the embedded registry of the disk workflows. */
+class StoreBackend {
+    store;
+    description;
+    readOnly = false;
+    constructor(store, description) {
+        this.store = store;
+        this.description = description;
+    }
+    repository(name) {
+        const reads = new LayoutRepository(this.store.reader, name, this.description);
+        const writer = new StoreRepositoryWriter(this.store, name);
+        return {
+            name,
+            writer,
+            getManifest: (reference) => reads.getManifest(reference),
+            hasManifest: (digest) => reads.hasManifest(digest),
+            blobSize: (digest) => reads.blobSize(digest),
+            openBlob: (digest, range) => reads.openBlob(digest, range),
+        };
+    }
+    listRepositories() {
+        return this.store.listRepositories();
+    }
+    async listTags(name) {
+        if ((await this.store.reader.list(layout_repositoryPath(name))).length === 0)
+            return undefined;
+        return this.store.listTags(name);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: ./src/server/api-errors.ts
+/**
+ * The distribution API's error vocabulary. Clients (skopeo, podman, oc) branch on `code`, so the
+ * codes and their HTTP statuses are distribution's own (registry/api/errcode, registry/api/v2).
+ */
+const STATUS_AND_MESSAGE = {
+    BLOB_UNKNOWN: [404, 'blob unknown to registry'],
+    BLOB_UPLOAD_INVALID: [400, 'blob upload invalid'],
+    BLOB_UPLOAD_UNKNOWN: [404, 'blob upload unknown to registry'],
+    DIGEST_INVALID: [400, 'provided digest did not match uploaded content'],
+    MANIFEST_BLOB_UNKNOWN: [400, 'blob unknown to registry'],
+    MANIFEST_INVALID: [400, 'manifest invalid'],
+    MANIFEST_UNKNOWN: [404, 'manifest unknown'],
+    NAME_INVALID: [400, 'invalid repository name'],
+    NAME_UNKNOWN: [404, 'repository name not known to registry'],
+    PAGINATION_NUMBER_INVALID: [400, 'invalid number of results requested'],
+    RANGE_INVALID: [416, 'invalid content range'],
+    SIZE_INVALID: [400, 'provided length did not match content length'],
+    TAG_INVALID: [400, 'manifest tag did not match URI'],
+    UNSUPPORTED: [405, 'The operation is unsupported.'],
+    // distribution answers an unknown route with a bare 404; a JSON body is friendlier to curl users
+    NOT_FOUND: [404, 'no such route in the registry API'],
+    UNKNOWN: [500, 'unknown error'],
+};
+/** An answer of the registry API other than success; thrown by handlers, written by the server. */
+class ApiError extends Error {
+    code;
+    detail;
+    name = 'ApiError';
+    status;
+    constructor(code, detail, status) {
+        const [defaultStatus, message] = STATUS_AND_MESSAGE[code];
+        super(message);
+        this.code = code;
+        this.detail = detail;
+        this.status = status ?? defaultStatus;
+    }
+    /** distribution's body: `{"errors":[{"code","message","detail"}]}` */
+    body() {
+        const entry = { code: this.code, message: this.message };
+        if (this.detail !== undefined)
+            entry.detail = this.detail;
+        return JSON.stringify({ errors: [entry] });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/server/manifest-checks.ts
+/**
+ * What a manifest PUT must satisfy before it is stored, with distribution's answers: a body that
+ * parses as a schema 2 / OCI manifest of the declared type, and whose blobs are already in the
+ * repository (clients push blobs first; a manifest pointing at nothing would serve broken pulls).
+ */
+
+
+
+
+/** distribution's limit on a manifest body */
+const manifest_checks_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Content types that say nothing about which manifest this is: the body's own mediaType decides. */
+const GENERIC_TYPES = new Set(['', 'application/json', 'application/octet-stream', 'text/plain']);
+/**
+ * The manifest as it will be stored: its bytes untouched, its media type from Content-Type (or the
+ * body when the header is generic), its digest over the bytes with the algorithm the reference
+ * asks for.
+ */
+function incomingManifest(bytes, contentType, reference) {
+    let doc;
+    try {
+        doc = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new ApiError('MANIFEST_INVALID', 'the manifest is not valid JSON');
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+        throw new ApiError('MANIFEST_INVALID', 'the manifest is not a JSON object');
+    const o = doc;
+    if (o.schemaVersion !== 2)
+        throw new ApiError('MANIFEST_INVALID', `schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (only 2)`);
+    const declared = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    const inBody = typeof o.mediaType === 'string' ? o.mediaType : undefined;
+    let mediaType;
+    if (GENERIC_TYPES.has(declared)) {
+        mediaType = inBody ?? (Array.isArray(o.manifests) ? MediaType.OciIndex : MediaType.OciManifest);
+    }
+    else {
+        if (inBody !== undefined && inBody !== declared) {
+            throw new ApiError('MANIFEST_INVALID', `mediaType in manifest is ${inBody}, but the request says ${declared}`);
+        }
+        mediaType = declared;
+    }
+    const digest = digestOf(bytes, isDigest(reference) ? algorithmOf(reference) : 'sha256');
+    if (isDigest(reference) && digest !== reference)
+        throw new ApiError('DIGEST_INVALID', { reference, digest });
+    return { bytes, mediaType, digest };
+}
+/** Layers that live elsewhere by design (Windows base layers): distribution does not ask for them. */
+function isForeign(desc) {
+    return /foreign|nondistributable/.test(desc.mediaType ?? '') && (desc.urls?.length ?? 0) > 0;
+}
+/** Throws MANIFEST_BLOB_UNKNOWN for the first referenced blob or child manifest the repository lacks. */
+async function checkReferences(manifest, repo, options) {
+    let view;
+    try {
+        view = viewManifest(manifest, `${repo.name}@${manifest.digest}`);
+    }
+    catch (err) {
+        if (err instanceof OcMirrorError)
+            throw new ApiError('MANIFEST_INVALID', err.message);
+        throw err;
+    }
+    if (view.kind === 'index') {
+        if (!options.requireIndexChildren)
+            return;
+        const present = await Promise.all(view.manifests.map((d) => repo.hasManifest(d.digest)));
+        const missing = view.manifests.find((_d, i) => !present[i]);
+        if (missing)
+            throw new ApiError('MANIFEST_BLOB_UNKNOWN', missing.digest);
+        return;
+    }
+    const blobs = [...(view.config ? [view.config] : []), ...view.layers].filter((d) => !isForeign(d));
+    const sizes = await Promise.all(blobs.map((d) => repo.blobSize(d.digest)));
+    const missing = blobs.find((_d, i) => sizes[i] === undefined);
+    if (missing)
+        throw new ApiError('MANIFEST_BLOB_UNKNOWN', missing.digest);
+}
+
+;// CONCATENATED MODULE: ./src/server/pagination.ts
+/**
+ * `n`/`last` pagination of the catalog and tag lists, as the distribution spec describes it:
+ * entries sorted lexically, those after `last`, at most `n` of them, and a `Link: <...>; rel="next"`
+ * header when more remain.
+ */
+
+/**
+ * `all` need not be sorted. Without `n` everything after `last` is returned (the OCI spec allows
+ * it, and clients that do not paginate then see every entry).
+ */
+function paginate(all, query, path) {
+    const nText = query.get('n');
+    const last = query.get('last') ?? '';
+    let limit;
+    if (nText !== null && nText !== '') {
+        if (!/^\d+$/.test(nText))
+            throw new ApiError('PAGINATION_NUMBER_INVALID', { n: nText });
+        limit = Number(nText);
+    }
+    const sorted = [...all].sort(compareCodeUnits);
+    const after = last === '' ? sorted : sorted.filter((e) => compareCodeUnits(e, last) > 0);
+    if (limit === undefined || after.length <= limit)
+        return { entries: after };
+    const entries = after.slice(0, limit);
+    if (entries.length === 0)
+        return { entries };
+    const next = new URLSearchParams({ last: entries[entries.length - 1], n: String(limit) });
+    return { entries, link: `<${path}?${next.toString()}>; rel="next"` };
+}
+/** Byte order, as Go's sort.Strings: independent of the locale. */
+function compareCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/server/routes.ts
+/**
+ * Which registry API endpoint a request path names. Repository names contain slashes, so a path is
+ * read from its end: the last `/manifests/<ref>`, `/blobs/<digest>`, `/blobs/uploads/[<id>]` or
+ * `/tags/list` decides, and everything before it is the repository name.
+ */
+
+// Each pattern is anchored at the end and its tail excludes `/`, so a repository component named
+// "blobs" or "manifests" cannot be mistaken for the endpoint marker.
+const ENDPOINTS = [
+    [/^(.+)\/tags\/list$/, (m) => ({ kind: 'tags', name: m[1] })],
+    [/^(.+)\/manifests\/([^/]+)$/, (m) => ({ kind: 'manifest', name: m[1], reference: m[2] })],
+    [/^(.+)\/blobs\/uploads\/?$/, (m) => ({ kind: 'uploads', name: m[1] })],
+    [/^(.+)\/blobs\/uploads\/([^/]+)$/, (m) => ({ kind: 'upload', name: m[1], id: m[2] })],
+    [/^(.+)\/blobs\/([^/]+)$/, (m) => ({ kind: 'blob', name: m[1], digest: m[2] })],
+];
+/** distribution's reference grammar for one path component of a repository name */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const MAX_NAME_LENGTH = 255;
+const TAG = /^[\w][\w.-]{0,127}$/;
+/** The endpoint of a path, or undefined when the path is not part of the API. */
+function parseRoute(pathname) {
+    if (pathname === '/v2' || pathname === '/v2/')
+        return { kind: 'base' };
+    if (!pathname.startsWith('/v2/'))
+        return undefined;
+    const rest = decodePath(pathname.slice('/v2/'.length));
+    if (rest === undefined)
+        return undefined;
+    if (rest === '_catalog')
+        return { kind: 'catalog' };
+    for (const [pattern, build] of ENDPOINTS) {
+        const m = rest.match(pattern);
+        if (m)
+            return build(m);
+    }
+    return undefined;
+}
+/** Percent-decoding per segment (some clients escape the `:` of digests); undefined when malformed. */
+function decodePath(path) {
+    try {
+        const segments = path.split('/').map((s) => decodeURIComponent(s));
+        // a decoded slash would change how the path splits into name and endpoint
+        if (segments.some((s) => s.includes('/')))
+            return undefined;
+        return segments.join('/');
+    }
+    catch {
+        return undefined;
+    }
+}
+function isValidRepositoryName(name) {
+    return name.length <= MAX_NAME_LENGTH && name.split('/').every((c) => COMPONENT.test(c));
+}
+function routes_isValidTag(tag) {
+    return TAG.test(tag);
+}
+/** Throws NAME_INVALID for a name distribution would refuse (it also keeps paths inside the layout). */
+function checkRepositoryName(name) {
+    if (!isValidRepositoryName(name))
+        throw new ApiError('NAME_INVALID', { name });
+}
+
+;// CONCATENATED MODULE: ./src/server/uploads.ts
+/**
+ * Blob uploads in progress. Each one is a temp file in a directory the server owns, appended to
+ * by PATCH requests and handed to the backend as a stream when PUT completes it: nothing of an
+ * upload is held in memory, whatever its size.
+ */
+
+
+
+
+
+
+
+/** Uploads nobody touched for this long are dropped (distribution purges after a week). */
+const DEFAULT_MAX_IDLE_MS = 24 * 60 * 60 * 1000;
+class UploadSessions {
+    dir;
+    maxIdleMs;
+    sessions = new Map();
+    constructor(dir, maxIdleMs) {
+        this.dir = dir;
+        this.maxIdleMs = maxIdleMs;
+    }
+    /** Creates the server's own upload directory under `parent` (default: the system temp dir). */
+    static async create(parent = (0,external_node_os_namespaceObject.tmpdir)(), maxIdleMs = DEFAULT_MAX_IDLE_MS) {
+        return new UploadSessions(await (0,promises_.mkdtemp)((0,external_node_path_.join)(parent, 'oc-mirror-uploads-')), maxIdleMs);
+    }
+    async start(repository) {
+        await this.purgeIdle();
+        const id = (0,external_node_crypto_.randomUUID)();
+        const session = { id, repository, path: (0,external_node_path_.join)(this.dir, id), size: 0, lastActivity: Date.now(), busy: false };
+        await (0,promises_.writeFile)(session.path, '');
+        this.sessions.set(id, session);
+        return session;
+    }
+    /** The session, which must belong to `repository`, else BLOB_UPLOAD_UNKNOWN. */
+    get(id, repository) {
+        const session = this.sessions.get(id);
+        if (!session || session.repository !== repository)
+            throw new ApiError('BLOB_UPLOAD_UNKNOWN', { uuid: id });
+        return session;
+    }
+    /** Marks the session as in use for the duration of `work`; refuses concurrent use. */
+    async exclusive(session, work) {
+        if (session.busy)
+            throw new ApiError('BLOB_UPLOAD_INVALID', 'another request is writing this upload');
+        session.busy = true;
+        try {
+            return await work();
+        }
+        finally {
+            session.busy = false;
+            session.lastActivity = Date.now();
+        }
+    }
+    /**
+     * Appends a request body. The size is re-read from the file afterwards, whatever happened: after
+     * an interrupted chunk the client asks where we are and resumes from there.
+     */
+    async append(session, body) {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, (0,external_node_fs_namespaceObject.createWriteStream)(session.path, { flags: 'a' }));
+        }
+        finally {
+            session.size = (await (0,promises_.stat)(session.path)).size;
+        }
+    }
+    content(session) {
+        return (0,external_node_fs_namespaceObject.createReadStream)(session.path, { highWaterMark: 1024 * 1024 });
+    }
+    async discard(session) {
+        this.sessions.delete(session.id);
+        await (0,promises_.rm)(session.path, { force: true });
+    }
+    get count() {
+        return this.sessions.size;
+    }
+    /** Removes every upload and the directory. */
+    async close() {
+        this.sessions.clear();
+        await (0,promises_.rm)(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+    async purgeIdle() {
+        const limit = Date.now() - this.maxIdleMs;
+        for (const session of [...this.sessions.values()]) {
+            if (!session.busy && session.lastActivity < limit)
+                await this.discard(session);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/server/registry-server.ts
+/**
+ * The embedded registry: distribution's HTTP API (v2) over a backend, on node:http. Everything
+ * streams (blob reads, uploads, commits), so memory stays flat whatever the image sizes.
+ */
+
+
+
+
+
+
+
+
+
+
+
+/** The port is taken: oc-mirror's own message. */
+class PortInUseError extends OcMirrorError {
+    port;
+    name = 'PortInUseError';
+    constructor(port) {
+        super(`${port} is already bound and cannot be used`);
+        this.port = port;
+    }
+}
+async function startRegistryServer(options) {
+    const host = options.host ?? '127.0.0.1';
+    const uploads = await UploadSessions.create(options.uploadParentDir);
+    const api = new RegistryApi(options.backend, uploads, options.log, options.requireIndexChildren ?? false);
+    // no request timeout: a multi-gigabyte layer upload is one request
+    const server = (0,external_node_http_.createServer)({ requestTimeout: 0 }, (req, res) => void api.handle(req, res));
+    const sockets = new Set();
+    server.on('connection', (socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+    });
+    try {
+        await listen(server, host, options.port);
+    }
+    catch (err) {
+        await uploads.close();
+        throw err;
+    }
+    const port = server.address().port;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    let closing;
+    const close = () => {
+        closing ??= (async () => {
+            const stopped = new Promise((resolve) => server.close(() => resolve()));
+            server.closeIdleConnections();
+            const grace = setTimeout(() => {
+                for (const s of sockets)
+                    s.destroy();
+            }, options.closeGraceMs ?? 1000);
+            await stopped;
+            clearTimeout(grace);
+            await uploads.close();
+        })();
+        return closing;
+    };
+    return { url: `http://${urlHost}:${port}`, host, port, close };
+}
+function listen(server, host, port) {
+    return new Promise((resolve, reject) => {
+        const onError = (err) => {
+            server.off('listening', onListening);
+            if (err.code === 'EADDRINUSE')
+                reject(new PortInUseError(port));
+            else
+                reject(new OcMirrorError(`cannot listen on ${host}:${port}: ${err.message}`));
+        };
+        const onListening = () => {
+            server.off('error', onError);
+            resolve();
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen({ host, port, exclusive: true });
+    });
+}
+// ---------------------------------------------------------------------------------------------
+const OCTET_STREAM = 'application/octet-stream';
+class RegistryApi {
+    backend;
+    uploads;
+    log;
+    requireIndexChildren;
+    constructor(backend, uploads, log, requireIndexChildren) {
+        this.backend = backend;
+        this.uploads = uploads;
+        this.log = log;
+        this.requireIndexChildren = requireIndexChildren;
+    }
+    async handle(req, res) {
+        res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.once('finish', () => this.log.debug(`registry: ${req.method} ${req.url} ${res.statusCode}`));
+        try {
+            const url = new URL(req.url ?? '/', 'http://registry.invalid');
+            const route = parseRoute(url.pathname);
+            if (!route)
+                throw new ApiError('NOT_FOUND', { path: url.pathname });
+            await this.dispatch(route, { req, res, method: req.method ?? 'GET', query: url.searchParams });
+        }
+        catch (err) {
+            this.fail(req, res, err);
+        }
+    }
+    fail(req, res, err) {
+        if (res.destroyed || !res.socket || res.socket.destroyed) {
+            // the client went away (or the server is closing): nobody is left to answer
+            this.log.debug(`registry: ${req.method} ${req.url}: connection closed: ${errorMessage(err)}`);
+            return;
+        }
+        let apiError;
+        if (err instanceof ApiError) {
+            apiError = err;
+        }
+        else {
+            apiError = new ApiError('UNKNOWN', errorMessage(err));
+            this.log.error(`registry: ${req.method} ${req.url}: ${errorMessage(err)}`);
+        }
+        if (res.headersSent) {
+            // the status line is gone: cutting the connection is the only way to tell the client
+            res.destroy();
+            return;
+        }
+        // an unread request body would otherwise be read and thrown away before the next request
+        if (!req.complete)
+            res.setHeader('Connection', 'close');
+        const body = apiError.body();
+        res.writeHead(apiError.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+    }
+    async dispatch(route, x) {
+        const m = x.method;
+        switch (route.kind) {
+            case 'base':
+                if (m !== 'GET' && m !== 'HEAD')
+                    break;
+                return sendJson(x.res, 200, {});
+            case 'catalog':
+                if (m !== 'GET')
+                    break;
+                return this.catalog(x);
+            case 'tags':
+                if (m !== 'GET')
+                    break;
+                return this.tags(route.name, x);
+            case 'manifest':
+                checkRepositoryName(route.name);
+                if (m === 'GET' || m === 'HEAD')
+                    return this.getManifest(route.name, route.reference, x);
+                if (m === 'PUT')
+                    return this.putManifest(route.name, route.reference, x);
+                if (m === 'DELETE')
+                    return this.deleteManifest(route.name, route.reference, x);
+                break;
+            case 'blob':
+                checkRepositoryName(route.name);
+                if (m === 'GET' || m === 'HEAD')
+                    return this.getBlob(route.name, route.digest, x);
+                if (m === 'DELETE')
+                    return this.deleteBlob(route.name, route.digest, x);
+                break;
+            case 'uploads':
+                checkRepositoryName(route.name);
+                if (m === 'POST')
+                    return this.startUpload(route.name, x);
+                break;
+            case 'upload':
+                checkRepositoryName(route.name);
+                if (m === 'GET')
+                    return this.uploadStatus(route.name, route.id, x);
+                if (m === 'PATCH')
+                    return this.patchUpload(route.name, route.id, x);
+                if (m === 'PUT')
+                    return this.finishUpload(route.name, route.id, x);
+                if (m === 'DELETE')
+                    return this.cancelUpload(route.name, route.id, x);
+                break;
+        }
+        throw new ApiError('UNSUPPORTED', `${m} is not allowed on this endpoint`);
+    }
+    writerOf(repo) {
+        if (!repo.writer)
+            throw new ApiError('UNSUPPORTED', `${this.backend.description} is served read-only`);
+        return repo.writer;
+    }
+    // --- listings ------------------------------------------------------------------------------
+    async catalog(x) {
+        const page = paginate(await this.backend.listRepositories(), x.query, '/v2/_catalog');
+        if (page.link)
+            x.res.setHeader('Link', page.link);
+        sendJson(x.res, 200, { repositories: page.entries });
+    }
+    async tags(name, x) {
+        checkRepositoryName(name);
+        const tags = await this.backend.listTags(name);
+        if (tags === undefined)
+            throw new ApiError('NAME_UNKNOWN', { name });
+        const page = paginate(tags, x.query, `/v2/${name}/tags/list`);
+        if (page.link)
+            x.res.setHeader('Link', page.link);
+        sendJson(x.res, 200, { name, tags: page.entries });
+    }
+    // --- manifests -----------------------------------------------------------------------------
+    async getManifest(name, reference, x) {
+        if (!isDigest(reference) && !routes_isValidTag(reference))
+            throw new ApiError('MANIFEST_UNKNOWN', { name, reference });
+        const repo = this.backend.repository(name);
+        const stored = await repo.getManifest(reference);
+        if (!stored)
+            throw new ApiError('MANIFEST_UNKNOWN', { name, reference });
+        const manifest = await negotiate(stored, acceptedTypes(x.req), !isDigest(reference), repo);
+        x.res.writeHead(200, {
+            'Content-Type': manifest.mediaType,
+            'Content-Length': manifest.bytes.length,
+            'Docker-Content-Digest': manifest.digest,
+            ETag: `"${manifest.digest}"`,
+        });
+        x.res.end(x.method === 'HEAD' ? undefined : manifest.bytes);
+    }
+    async putManifest(name, reference, x) {
+        const repo = this.backend.repository(name);
+        const writer = this.writerOf(repo);
+        if (!isDigest(reference) && !routes_isValidTag(reference))
+            throw new ApiError('TAG_INVALID', { tag: reference });
+        const bytes = await readLimited(x.req, manifest_checks_MAX_MANIFEST_BYTES);
+        const manifest = incomingManifest(bytes, x.req.headers['content-type'], reference);
+        await checkReferences(manifest, repo, { requireIndexChildren: this.requireIndexChildren });
+        await writer.putManifest(manifest, reference);
+        sendEmpty(x.res, 201, {
+            Location: `/v2/${name}/manifests/${manifest.digest}`,
+            'Docker-Content-Digest': manifest.digest,
+        });
+    }
+    async deleteManifest(name, reference, x) {
+        const writer = this.writerOf(this.backend.repository(name));
+        // distribution 2.x deletes manifests, not tags; skopeo delete resolves the tag first
+        if (!isDigest(reference))
+            throw new ApiError('UNSUPPORTED', 'delete a manifest by digest, not by tag');
+        if (!(await writer.deleteManifest(reference)))
+            throw new ApiError('MANIFEST_UNKNOWN', { name, reference });
+        sendEmpty(x.res, 202);
+    }
+    // --- blobs ---------------------------------------------------------------------------------
+    async getBlob(name, digest, x) {
+        if (!isDigest(digest))
+            throw new ApiError('DIGEST_INVALID', { digest });
+        const repo = this.backend.repository(name);
+        const size = await repo.blobSize(digest);
+        if (size === undefined)
+            throw new ApiError('BLOB_UNKNOWN', { digest });
+        const headers = {
+            'Content-Type': OCTET_STREAM,
+            'Docker-Content-Digest': digest,
+            'Accept-Ranges': 'bytes',
+            ETag: `"${digest}"`,
+            'Cache-Control': 'max-age=31536000',
+        };
+        if (x.method === 'HEAD') {
+            x.res.writeHead(200, { ...headers, 'Content-Length': size });
+            x.res.end();
+            return;
+        }
+        const range = requestedRange(x.req.headers.range, size);
+        if (range === 'unsatisfiable') {
+            x.res.setHeader('Content-Range', `bytes */${size}`);
+            throw new ApiError('RANGE_INVALID', { size });
+        }
+        const body = await repo.openBlob(digest, range);
+        if (!body)
+            throw new ApiError('BLOB_UNKNOWN', { digest });
+        if (range) {
+            x.res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${size}` });
+        }
+        else {
+            x.res.writeHead(200, { ...headers, 'Content-Length': size });
+        }
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(body, x.res);
+        }
+        catch (err) {
+            // a client that goes away mid-blob is routine (it resumes with a Range request)
+            if (!x.res.destroyed && !x.req.destroyed)
+                this.log.warn(`registry: sending blob ${digest} of ${name}: ${errorMessage(err)}`);
+            x.res.destroy();
+        }
+    }
+    async deleteBlob(name, digest, x) {
+        const writer = this.writerOf(this.backend.repository(name));
+        if (!isDigest(digest))
+            throw new ApiError('DIGEST_INVALID', { digest });
+        if (!writer.deleteBlob)
+            throw new ApiError('UNSUPPORTED', 'this store does not delete blobs');
+        if (!(await writer.deleteBlob(digest)))
+            throw new ApiError('BLOB_UNKNOWN', { digest });
+        sendEmpty(x.res, 202);
+    }
+    // --- uploads -------------------------------------------------------------------------------
+    async startUpload(name, x) {
+        const repo = this.backend.repository(name);
+        const writer = this.writerOf(repo);
+        const mount = x.query.get('mount');
+        const from = x.query.get('from');
+        if (mount !== null && from !== null && (await this.tryMount(writer, mount, from))) {
+            sendEmpty(x.res, 201, { Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount });
+            return;
+        }
+        const digest = x.query.get('digest');
+        if (digest !== null && !isDigest(digest))
+            throw new ApiError('DIGEST_INVALID', { digest });
+        const session = await this.uploads.start(name);
+        if (digest !== null) {
+            // monolithic upload: the whole blob is the body of this POST
+            await this.uploads.exclusive(session, async () => {
+                await this.uploads.append(session, x.req);
+                await this.commit(session, writer, digest);
+            });
+            sendEmpty(x.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+            return;
+        }
+        sendEmpty(x.res, 202, uploadHeaders(session));
+    }
+    /** Cross-repository mount; false (and a normal upload follows) when `from` lacks the blob. */
+    async tryMount(writer, digest, from) {
+        if (!isDigest(digest))
+            throw new ApiError('DIGEST_INVALID', { digest });
+        if (!isValidRepositoryName(from))
+            return false;
+        const size = await this.backend.repository(from).blobSize(digest);
+        if (size === undefined)
+            return false;
+        return writer.mountBlob({ mediaType: OCTET_STREAM, digest, size }, from);
+    }
+    uploadOf(name, id) {
+        return this.uploads.get(id, name);
+    }
+    async uploadStatus(name, id, x) {
+        sendEmpty(x.res, 204, uploadHeaders(this.uploadOf(name, id)));
+    }
+    async patchUpload(name, id, x) {
+        const session = this.uploadOf(name, id);
+        await this.uploads.exclusive(session, async () => {
+            const contentRange = x.req.headers['content-range'];
+            if (contentRange !== undefined) {
+                const range = parseContentRange(contentRange);
+                // a chunk must continue exactly where the upload stands
+                if (!range || range.start > range.end || range.start !== session.size) {
+                    x.res.setHeader('Range', rangeValue(session.size));
+                    throw new ApiError('RANGE_INVALID', { expectedStart: session.size, contentRange });
+                }
+                const length = x.req.headers['content-length'];
+                if (length !== undefined && Number(length) !== range.end - range.start + 1) {
+                    throw new ApiError('SIZE_INVALID', { contentRange, contentLength: length });
+                }
+            }
+            await this.uploads.append(session, x.req);
+        });
+        sendEmpty(x.res, 202, uploadHeaders(session));
+    }
+    async finishUpload(name, id, x) {
+        const session = this.uploadOf(name, id);
+        const writer = this.writerOf(this.backend.repository(name));
+        const digest = x.query.get('digest');
+        if (digest === null || !isDigest(digest))
+            throw new ApiError('DIGEST_INVALID', { digest });
+        await this.uploads.exclusive(session, async () => {
+            await this.uploads.append(session, x.req);
+            await this.commit(session, writer, digest);
+        });
+        sendEmpty(x.res, 201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+    }
+    /**
+     * Hands the upload to the backend through a verifier: the backend never receives the last bytes
+     * of content that does not match its digest. The upload ends here either way, as in distribution.
+     */
+    async commit(session, writer, digest) {
+        const verifier = new VerifyingStream(digest, session.size, `upload ${session.id} to ${session.repository}`);
+        let mismatch;
+        verifier.on('error', (err) => {
+            if (err instanceof DigestMismatchError)
+                mismatch = err;
+        });
+        const content = this.uploads.content(session);
+        content.on('error', (err) => verifier.destroy(err));
+        try {
+            await writer.putBlob({ mediaType: OCTET_STREAM, digest, size: session.size }, content.pipe(verifier));
+        }
+        catch (err) {
+            if (mismatch)
+                throw new ApiError('DIGEST_INVALID', { digest, reason: mismatch.message });
+            throw err;
+        }
+        finally {
+            content.destroy();
+            await this.uploads.discard(session);
+        }
+        if (mismatch)
+            throw new ApiError('DIGEST_INVALID', { digest, reason: mismatch.message });
+    }
+    async cancelUpload(name, id, x) {
+        const session = this.uploadOf(name, id);
+        if (session.busy)
+            throw new ApiError('BLOB_UPLOAD_INVALID', 'the upload is being written');
+        await this.uploads.discard(session);
+        sendEmpty(x.res, 204);
+    }
+}
+// ---------------------------------------------------------------------------------------------
+/** distribution's Range header for an upload: `0-<last byte>`, and `0-0` when empty. */
+function rangeValue(size) {
+    return `0-${Math.max(size - 1, 0)}`;
+}
+function uploadHeaders(session) {
+    return {
+        Location: `/v2/${session.repository}/blobs/uploads/${session.id}`,
+        'Docker-Upload-UUID': session.id,
+        Range: rangeValue(session.size),
+    };
+}
+function sendJson(res, status, value) {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+}
+function sendEmpty(res, status, headers = {}) {
+    res.writeHead(status, { ...headers, 'Content-Length': 0 });
+    res.end();
+}
+/** A request body of at most `limit` bytes (manifests); more is MANIFEST_INVALID. */
+async function readLimited(req, limit) {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit)
+        throw new ApiError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`);
+    const chunks = [];
+    let total = 0;
+    for await (const chunk of req) {
+        total += chunk.length;
+        if (total > limit)
+            throw new ApiError('MANIFEST_INVALID', `the manifest is larger than ${limit} bytes`);
+        chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+}
+function acceptedTypes(req) {
+    const raw = req.headers.accept;
+    return (raw ?? '')
+        .split(',')
+        .map((t) => t.split(';')[0].trim().toLowerCase())
+        .filter((t) => t !== '');
+}
+/**
+ * distribution's content negotiation, loosely: by digest, or when the client names no types or
+ * accepts anything, the manifest is served as stored. By tag, a client that lists types but not
+ * OCI ones gets MANIFEST_UNKNOWN for an OCI manifest, and a client that does not list Docker
+ * manifest lists gets the list's linux/amd64 image, as distribution answers old Docker clients.
+ */
+async function negotiate(manifest, accepted, byTag, repo) {
+    if (!byTag || accepted.length === 0 || accepted.includes('*/*') || accepted.includes(manifest.mediaType))
+        return manifest;
+    if (manifest.mediaType === MediaType.OciManifest || manifest.mediaType === MediaType.OciIndex) {
+        throw new ApiError('MANIFEST_UNKNOWN', 'OCI manifest found, but accept header does not support OCI manifests');
+    }
+    if (manifest.mediaType === MediaType.DockerManifestList) {
+        const list = JSON.parse(manifest.bytes.toString('utf8'));
+        const amd64 = list.manifests?.find((d) => d.platform?.os === 'linux' && d.platform.architecture === 'amd64');
+        const child = amd64 && (await repo.getManifest(amd64.digest));
+        if (!child)
+            throw new ApiError('MANIFEST_UNKNOWN', 'linux/amd64 manifest not found in the manifest list');
+        return child;
+    }
+    return manifest;
+}
+
+;// CONCATENATED MODULE: ./src/cli/serve-command.ts
+/**
+ * `oc-mirror serve`: the embedded registry on its own. Over the local cache (read-write, what the
+ * disk workflows use on localhost:55000), or with `--from file://<dir>` over mirror archives read
+ * in place (read-only): a disconnected site can install straight from the transfer disk.
+ */
+
+
+
+
+
+
+
+
+
+const DEFAULT_SERVE_PORT = 55000;
+const DEFAULT_SERVE_ADDRESS = '127.0.0.1';
+const SERVE_FLAGS = [
+    { name: 'port', short: 'p', kind: 'int', help: `port to listen on (default ${DEFAULT_SERVE_PORT}; 0 picks a free one)` },
+    { name: 'address', kind: 'string', help: `address to listen on (default ${DEFAULT_SERVE_ADDRESS}; the registry has no authentication)` },
+    { name: 'cache-dir', kind: 'string', help: 'base directory of the local cache (default $OC_MIRROR_CACHE, else $HOME)' },
+    { name: 'from', kind: 'string', help: 'file://<dir>: serve the mirror archives in <dir>, read-only, without importing them' },
+    { name: 'log-level', kind: 'string', help: 'info, debug, trace or error (default info); debug logs every request' },
+    { name: 'v2', kind: 'bool', help: 'accepted for compatibility', hidden: true },
+    { name: 'help', short: 'h', kind: 'bool', help: 'show this help' },
+];
+const USAGE = `oc-mirror serve: serve the local cache, or mirror archives, as a registry (distribution API v2, plain HTTP)
+
+Usage:
+  oc-mirror serve [--port 55000] [--cache-dir <dir>]        the local cache, read-write
+  oc-mirror serve --from file://<archive dir> [--port N]    archives in place, read-only
+
+Flags:`;
+function serveUsage() {
+    const lines = SERVE_FLAGS.filter((s) => !s.hidden).map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.kind === 'bool' ? '' : ` ${s.kind}`}`.padEnd(30) + s.help);
+    return `${USAGE}\n${lines.join('\n')}\n`;
+}
+const serve_command_LOG_LEVELS = ['info', 'debug', 'trace', 'error'];
+function serveOptions(argv, env, cwd) {
+    const { flags, positional } = parseArgs(argv, SERVE_FLAGS);
+    const str = (k) => (typeof flags[k] === 'string' ? flags[k] : undefined);
+    if (positional.length > 0)
+        throw new UsageError(`unexpected argument "${positional[0]}": serve takes flags only`);
+    const logLevel = str('log-level') ?? 'info';
+    if (!serve_command_LOG_LEVELS.includes(logLevel))
+        throw new UsageError(`"${logLevel}": invalid log-level, it should be one of (info,debug,trace,error)`);
+    const cacheFlag = str('cache-dir');
+    if (cacheFlag !== undefined && env.OC_MIRROR_CACHE)
+        throw new UsageError('either OC_MIRROR_CACHE or --cache-dir can be used but not both');
+    const port = typeof flags.port === 'number' ? flags.port : DEFAULT_SERVE_PORT;
+    if (port < 0 || port > 65535)
+        throw new UsageError('the flag port must be between 0 and 65535');
+    const address = str('address') ?? DEFAULT_SERVE_ADDRESS;
+    if (address === '')
+        throw new UsageError('the flag address must not be empty');
+    const from = str('from');
+    if (from !== undefined && !from.startsWith('file://'))
+        throw new UsageError('when --from is used, it must have file:// prefix');
+    const base = (0,external_node_path_.resolve)(cwd, cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? (0,external_node_os_namespaceObject.homedir)());
+    return {
+        help: flags.help === true,
+        port,
+        address,
+        logLevel: logLevel,
+        ...(from !== undefined && { archivesDir: (0,external_node_path_.resolve)(cwd, from.slice('file://'.length)) }),
+        storeRoot: (0,external_node_path_.join)(base, '.oc-mirror', '.cache'),
+        workDir: (0,external_node_path_.join)(base, '.oc-mirror'),
+    };
+}
+/** Loopback addresses only reach this machine; anything else exposes an unauthenticated registry. */
+function isLoopback(address) {
+    if (address === 'localhost')
+        return true;
+    if ((0,external_node_net_.isIP)(address) === 4)
+        return address.startsWith('127.');
+    return address === '::1' || address === '0:0:0:0:0:0:0:1' || address.toLowerCase() === '::ffff:127.0.0.1';
+}
+/**
+ * Runs the registry until SIGINT or SIGTERM (or `io.stop`), then closes it and returns 0.
+ * `log` is a logger, or a factory given the validated `--log-level`.
+ */
+async function runServe(argv, env, log, io = {}) {
+    const options = serveOptions(argv, env, process.cwd());
+    if (options.help) {
+        (io.stdout ?? process.stdout).write(serveUsage());
+        return 0;
+    }
+    const logger = typeof log === 'function' ? log(options.logLevel) : log;
+    if (!isLoopback(options.address)) {
+        logger.warn(`listening on ${options.address}: the registry has no authentication and no TLS, anyone who can reach this address can ${options.archivesDir ? 'read' : 'read and write'} its content`);
+    }
+    const { backend, uploadParentDir } = await openBackend(options);
+    const server = await startRegistryServer({
+        backend,
+        host: options.address,
+        port: options.port,
+        log: logger,
+        ...(uploadParentDir && { uploadParentDir }),
+    });
+    logger.info(`serving ${backend.description} on ${server.url}`);
+    io.onListening?.(server);
+    const why = await stopRequested(io.stop);
+    logger.info(`${why}: stopping the registry`);
+    await server.close();
+    return 0;
+}
+async function openBackend(options) {
+    if (options.archivesDir !== undefined) {
+        const archives = await openArchives(options.archivesDir);
+        return { backend: new ReadOnlyLayoutBackend(archives, `the archives in ${options.archivesDir} (read-only)`) };
+    }
+    const store = await LocalStore.open(options.storeRoot);
+    return { backend: new StoreBackend(store, `the local cache ${options.storeRoot}`), uploadParentDir: options.workDir };
+}
+/** Resolves with what asked to stop; the signal handlers are removed again, whichever came first. */
+function stopRequested(stop) {
+    return new Promise((resolve) => {
+        const finish = (why) => {
+            process.off('SIGINT', onInt);
+            process.off('SIGTERM', onTerm);
+            stop?.removeEventListener('abort', onAbort);
+            resolve(why);
+        };
+        const onInt = () => finish('SIGINT');
+        const onTerm = () => finish('SIGTERM');
+        const onAbort = () => finish('stop requested');
+        process.once('SIGINT', onInt);
+        process.once('SIGTERM', onTerm);
+        if (stop?.aborted)
+            finish('stop requested');
+        else
+            stop?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 
 
@@ -56433,13 +57617,15 @@ function isDate(s) {
 
 
 
-const USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry (oc-mirror v2 compatible)
+
+const main_USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry (oc-mirror v2 compatible)
 
 Usage:
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry>[/prefix] [--v2]   mirror to mirror
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
   oc-mirror -c <isc.yaml> file://<dir> [--v2]                                            mirror to disk (archives)
   oc-mirror -c <isc.yaml> --from file://<dir> docker://<registry>[/prefix] [--v2]        disk to mirror
+  oc-mirror serve [--port 55000] [--cache-dir <dir> | --from file://<archives>]            serve the local store or archives
   oc-mirror version
 
 Flags:`;
@@ -56447,10 +57633,15 @@ function usage(specs) {
     const lines = specs
         .filter((s) => !s.hidden && !s.notSupported)
         .map((s) => `  ${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.kind === 'bool' ? '' : ` ${s.kind}`}`.padEnd(34) + s.help);
-    return `${USAGE}\n${lines.join('\n')}\n`;
+    return `${main_USAGE}\n${lines.join('\n')}\n`;
 }
 async function main(argv) {
-    const [command] = argv.filter((a) => !a.startsWith('-'));
+    // Sub-commands come first, as cobra users write them; anything else is the mirror command.
+    const command = argv[0];
+    if (command === 'serve') {
+        const progress = new ConsoleProgress(process.stdout, process.stderr, false);
+        return runServe(argv.slice(1), process.env, (level) => new RunLogger(level, progress));
+    }
     if (command === 'version') {
         process.stdout.write(`oc-mirror-action ${VERSION} (oc-mirror v2 compatible)\n`);
         return 0;

@@ -5,6 +5,7 @@ import { runMirror } from '../workflows/index.js';
 import { parseArgs, type FlagSpec } from './flags.js';
 import { MIRROR_FLAGS, mirrorOptions } from './mirror-command.js';
 import { ConsoleProgress } from './progress.js';
+import { runServe } from './serve-command.js';
 
 const USAGE = `oc-mirror: mirror OpenShift content into a disconnected registry (oc-mirror v2 compatible)
 
@@ -13,6 +14,7 @@ Usage:
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
   oc-mirror -c <isc.yaml> file://<dir> [--v2]                                            mirror to disk (archives)
   oc-mirror -c <isc.yaml> --from file://<dir> docker://<registry>[/prefix] [--v2]        disk to mirror
+  oc-mirror serve [--port 55000] [--cache-dir <dir> | --from file://<archives>]            serve the local store or archives
   oc-mirror version
 
 Flags:`;
@@ -25,7 +27,12 @@ function usage(specs: FlagSpec[]): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv.filter((a) => !a.startsWith('-'));
+  // Sub-commands come first, as cobra users write them; anything else is the mirror command.
+  const command = argv[0];
+  if (command === 'serve') {
+    const progress = new ConsoleProgress(process.stdout, process.stderr, false);
+    return runServe(argv.slice(1), process.env, (level) => new RunLogger(level, progress));
+  }
   if (command === 'version') {
     process.stdout.write(`oc-mirror-action ${VERSION} (oc-mirror v2 compatible)\n`);
     return 0;

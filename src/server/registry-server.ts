@@ -138,7 +138,7 @@ class RegistryApi {
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    if (req.destroyed || res.destroyed) {
+    if (res.destroyed || !res.socket || res.socket.destroyed) {
       // the client went away (or the server is closing): nobody is left to answer
       this.log.debug(`registry: ${req.method} ${req.url}: connection closed: ${errorMessage(err)}`);
       return;
