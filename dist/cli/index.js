@@ -51540,8 +51540,11 @@ async function readTarIndex(file, label) {
     let longLink;
     let offset = 0;
     for (;;) {
-        if (offset >= fileSize)
-            break; // no end-of-archive blocks: tolerated, as GNU tar and Go do
+        if (offset >= fileSize) {
+            // Every writer we read (ours, Go's archive/tar under oc-mirror, GNU tar) ends with zero
+            // blocks; a file that stops on an entry boundary without them was cut short in transfer.
+            throw new ArchiveError(`archive "${label}" is truncated: it ends at offset ${offset} without the end-of-archive blocks`);
+        }
         if (fileSize - offset < BLOCK_SIZE) {
             throw new ArchiveError(`archive "${label}" is truncated: a header at offset ${offset} is cut by the end of the file`);
         }
@@ -52997,6 +53000,8 @@ class CopyEngine {
     images;
     /** host|repository|digest → the blob is (being made) present there in this run */
     present = new Map();
+    /** host → repositories where the probe found an image already present */
+    presentRepositories = new Map();
     /** host|digest → a repository of that host that has or is getting the blob: a mount source */
     located = new Map();
     constructor(endpoints, options) {
@@ -53012,8 +53017,12 @@ class CopyEngine {
      */
     async run(tasks, signal) {
         const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
-        return Promise.all(tasks.map(async (task) => {
-            const probe = await probes.run(() => this.probe(task, signal));
+        // All probes finish before the first copy, so every copy knows which images (and blobs) the
+        // destination already holds: disk to mirror of an incremental archive mounts blobs that an
+        // earlier archive brought instead of looking for them in this one.
+        const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
+        return Promise.all(tasks.map(async (task, i) => {
+            const probe = probed[i];
             if (probe?.present) {
                 const result = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
                 this.options.listener?.({ type: 'image-started', task });
@@ -53022,6 +53031,34 @@ class CopyEngine {
             }
             return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
         }));
+    }
+    /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
+    notePresent(dst, top) {
+        let repos = this.presentRepositories.get(dst.host);
+        if (!repos)
+            this.presentRepositories.set(dst.host, (repos = new Set()));
+        repos.add(dst.repository);
+        const view = viewManifest(top, dst.name);
+        if (view.kind !== 'image')
+            return;
+        for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+            const key = `${dst.host}|${blob.digest}`;
+            if (!this.located.has(key))
+                this.located.set(key, { repository: dst.repository, done: Promise.resolve() });
+        }
+    }
+    /**
+     * A blob the source does not have may still be at the destination, in the repository of an
+     * image found present (an index's children were not read): try those as mount sources.
+     */
+    async mountFromPresentImages(desc, dst, signal) {
+        if (!dst.mountBlob)
+            return false;
+        const repos = [...(this.presentRepositories.get(dst.host) ?? [])].filter((r) => r !== dst.repository).slice(0, 32);
+        for (const repo of repos)
+            if (await dst.mountBlob(desc, repo, signal))
+                return true;
+        return false;
     }
     /**
      * The source manifest, and whether the destination already has it under the tag. Any error
@@ -53034,8 +53071,11 @@ class CopyEngine {
             const srcRef = reference_parseReference(task.pullFrom ?? task.source);
             const dstRef = reference_parseReference(task.destination);
             const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
-            const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
-            return { top, present: existing === top.digest };
+            const dst = this.endpoints.destination(dstRef);
+            const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
+            if (present)
+                this.notePresent(dst, top);
+            return { top, present };
         }
         catch {
             return undefined;
@@ -53176,7 +53216,17 @@ class CopyEngine {
             result.blobsReused++;
             return;
         }
-        const body = await src.getBlob(desc, signal);
+        let body;
+        try {
+            body = await src.getBlob(desc, signal);
+        }
+        catch (err) {
+            if (err instanceof NotFoundError && (await this.mountFromPresentImages(desc, dst, signal))) {
+                result.blobsReused++;
+                return;
+            }
+            throw err;
+        }
         const verifier = new VerifyingStream(desc.digest, desc.size, `${src.name}@${desc.digest}`, (n) => progress.add(n));
         let streamError;
         (0,external_node_stream_.pipeline)(body, verifier, (err) => {
@@ -53745,13 +53795,17 @@ const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 class LayoutSource {
     layout;
     repository;
+    missingHint;
     name;
     constructor(layout, repository, 
     /** how this layout is named in messages, e.g. the store path or `archives in /mnt/disk` */
-    label) {
+    label, 
+    /** said when a blob is missing: what the user can do about it */
+    missingHint) {
         this.layout = layout;
         this.repository = repository;
-        this.name = `${label}/${repository}`;
+        this.missingHint = missingHint;
+        this.name = `${repository} (${label})`;
     }
     async getManifest(reference, _signal) {
         const digest = isDigest(reference) ? reference : await this.resolveTag(reference);
@@ -53773,7 +53827,7 @@ class LayoutSource {
             || (await this.layout.size(revisionLinkPath(this.repository, desc.digest))) !== undefined;
         const stream = linked ? await this.layout.open(blobDataPath(desc.digest)) : undefined;
         if (!stream)
-            throw new NotFoundError(`${this.name}: blob ${desc.digest} not found`, 404);
+            throw new NotFoundError(`${this.name}: blob ${desc.digest} not found${this.missingHint ? `; ${this.missingHint}` : ''}`, 404);
         return stream;
     }
     /** The digest a tag points at. */
@@ -54168,6 +54222,9 @@ class Registry {
                     headers: { 'user-agent': USER_AGENT, ...opts.headers, ...(authorization && { authorization }) },
                     body: opts.body,
                     signal: opts.signal,
+                    // undici closes the connection after a HEAD unless told not to; registries answer HEAD
+                    // without a body, so the connection can be reused (one TCP/TLS handshake saved per HEAD).
+                    ...(method === 'HEAD' && { reset: false }),
                 });
             }
             catch (err) {
@@ -54501,7 +54558,1878 @@ function retryAfter(headers) {
     return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/registry/mirrored-source.ts
+
+
+
+/**
+ * One image read through the pull sources registries.conf gives for it, in their order (mirrors,
+ * then the primary location). A read goes to the first source that answers it; any failure but a
+ * cancellation moves on to the next, as containers/image does: a mirror that is down, lacks the
+ * image, refuses our credentials or serves bad bytes must not stop the pull.
+ *
+ * Meant to live as long as one image's copy: it remembers which source served each manifest, and
+ * asks the one that served the image's first manifest before the others for child manifests and
+ * blobs, since they are almost always held together.
+ */
+class MirroredSource {
+    name;
+    candidates;
+    log;
+    /** reference (tag or digest) → candidate that served it */
+    servedBy = new Map();
+    /** candidate that served this image's first manifest */
+    imageSource;
+    constructor(
+    /** the image's own `registry/repository`, as the user named it */
+    name, candidates, log) {
+        this.name = name;
+        this.candidates = candidates;
+        this.log = log;
+        if (candidates.length === 0)
+            throw new OcMirrorError(`${name}: no pull source to read from`);
+    }
+    async getManifest(reference, signal) {
+        const what = `${this.name}${isDigest(reference) ? '@' : ':'}${reference}`;
+        const known = this.servedBy.get(reference);
+        const { value, index, failures } = await this.firstServing(known ?? this.imageSource, what, (c) => c.getManifest(reference, signal), signal);
+        if (known === undefined) {
+            this.servedBy.set(reference, index);
+            this.log.debug(`${what}: manifest served by ${this.candidates[index].name}${skipped(failures)}`);
+        }
+        this.imageSource ??= index;
+        return value;
+    }
+    async getBlob(desc, signal) {
+        const what = `${this.name}@${desc.digest}`;
+        const { value, index, failures } = await this.firstServing(this.imageSource, what, (c) => c.getBlob(desc, signal), signal);
+        // Only the unexpected case is worth a line: a blob not where its manifest was.
+        if (failures.length > 0)
+            this.log.debug(`${what}: blob served by ${this.candidates[index].name}${skipped(failures)}`);
+        return value;
+    }
+    /** Tries the preferred candidate, then the others in their configured order. */
+    async firstServing(preferred, what, read, signal) {
+        const order = this.candidates.map((_, i) => i);
+        if (preferred !== undefined)
+            order.sort((a, b) => Number(b === preferred) - Number(a === preferred));
+        const failures = [];
+        for (const index of order) {
+            const candidate = this.candidates[index];
+            try {
+                return { value: await read(candidate), index, failures };
+            }
+            catch (err) {
+                // A cancelled or timed-out copy must stop, not try the next mirror.
+                if (signal?.aborted || err?.name === 'AbortError')
+                    throw err;
+                failures.push({ source: candidate.name, error: err });
+            }
+        }
+        throw allFailed(what, failures);
+    }
+}
+function skipped(failures) {
+    return failures.length ? ` (skipped: ${failures.map(describeFailure).join('; ')})` : '';
+}
+/** `source: why`, on one line, without the source named twice. */
+function describeFailure(f) {
+    const host = f.source.split('/')[0];
+    let why = errorMessage(f.error).replace(/\s*\n\s*/g, ' ');
+    for (const own of [`${f.source}: `, `${host}: `])
+        if (why.startsWith(own))
+            why = why.slice(own.length);
+    return `${f.source}: ${why}`;
+}
+/**
+ * The one-line error when every candidate failed. It takes the kind of the most hopeful failure
+ * (one worth retrying, else one that is not "not found", else "not found") so that the retry
+ * policy and not-found handling treat it as they would that failure alone: a mirror lacking the
+ * image must not hide that the origin was merely unreachable.
+ */
+function allFailed(what, failures) {
+    const message = `${what}: every pull source failed: ${failures.map(describeFailure).join('; ')}`;
+    const decisive = failures.find((f) => isRetryable(f.error)) ?? failures.find((f) => !(f.error instanceof NotFoundError)) ?? failures[0];
+    return sameKind(decisive.error, message);
+}
+function sameKind(err, message) {
+    if (err instanceof NotFoundError)
+        return new NotFoundError(message, err.status, err.retryAfter);
+    if (err instanceof AuthError)
+        return new AuthError(message, err.status, err.retryAfter);
+    if (err instanceof RegistryError)
+        return new RegistryError(message, err.status, err.retryAfter);
+    if (err instanceof DigestMismatchError)
+        return new DigestMismatchError(message);
+    const e = err;
+    const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+    // Network errors are recognised by their code.
+    return Object.assign(new OcMirrorError(message), code ? { code } : {});
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/error.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+function getLineColFromPtr(string, ptr) {
+    let lines = string.slice(0, ptr).split(/\r?\n/);
+    return [lines.length, lines.pop().length + 1];
+}
+function makeCodeBlock(string, line, column) {
+    let lines = string.split(/\r?\n/);
+    let codeblock = '';
+    let numberLen = (Math.log10(line + 1) | 0) + 1;
+    for (let i = line - 1; i <= line + 1; i++) {
+        let l = lines[i - 1];
+        if (!l)
+            continue;
+        codeblock += i.toString().padEnd(numberLen, ' ');
+        codeblock += ':  ';
+        codeblock += l;
+        codeblock += '\n';
+        if (i === line) {
+            codeblock += ' '.repeat(numberLen + column + 2);
+            codeblock += '^\n';
+        }
+    }
+    return codeblock;
+}
+class TomlError extends Error {
+    line;
+    column;
+    codeblock;
+    constructor(message, options) {
+        const [line, column] = getLineColFromPtr(options.toml, options.ptr);
+        const codeblock = makeCodeBlock(options.toml, line, column);
+        super(`Invalid TOML document: ${message}\n\n${codeblock}`, options);
+        this.line = line;
+        this.column = column;
+        this.codeblock = codeblock;
+    }
+    /** @internal */
+    static x(message, ctx, ptr) {
+        throw new TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/primitive.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+/** @internal */
+function parseString(ctx) {
+    let startPtr = ctx.p;
+    let c = ctx.s.charCodeAt(ctx.p++);
+    let first = c;
+    let isLiteral = c === 0x27; /* ' */
+    let isMultiline = c === ctx.s.charCodeAt(ctx.p) && c === ctx.s.charCodeAt(ctx.p + 1);
+    if (isMultiline) {
+        // Trim initial newline
+        if ((c = ctx.s.charCodeAt(ctx.p += 2)) === 0xa /* \n */)
+            ctx.p++;
+        else if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)
+            ctx.p += 2;
+    }
+    // For the record: it is not worth it to use a fast-path for literal strings using `indexOf`.
+    // Doing a char-by-char iteration ends up dispatching less instructions, for the same wall-clock runtime.
+    let parsed = '';
+    let sliceStart = ctx.p;
+    // states:
+    //   0 - decoding
+    //   1 - decoding escape
+    //   2 - whitespace escape (no newline encountered yet, must fail on non-whitespace)
+    //   3 - whitespace escape (newline encountered, allowed to transition back to normal decode)
+    let state = 0;
+    for (; ctx.p < ctx.s.length; ctx.p++) {
+        c = ctx.s.charCodeAt(ctx.p);
+        // Deal with newlines first, since that simplifies control character checking and handling across all states
+        if (isMultiline && (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */))) {
+            state = state && 3;
+        }
+        // Control characters are banned in TOML, so we throw an error if we encounter them
+        else if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
+            TomlError.x('control characters are not allowed in strings', ctx);
+        }
+        // The string might terminate while we're parsing through a newline escape.
+        // It must have encountered a newline; otherwise, it'll simply fail in another branch.
+        else if ((!state || state === 3) && c === first && (!isMultiline || (ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first))) {
+            if (isMultiline) {
+                // If the string ends with 4-5 quotes, then the first 1-2 are part of the string
+                if (ctx.s.charCodeAt(ctx.p + 3) === first)
+                    ctx.p++;
+                if (ctx.s.charCodeAt(ctx.p + 3) === first)
+                    ctx.p++;
+            }
+            // If we're in a newline escape still, then there's nothing to add.
+            if (!state) {
+                // Avoid a useless concat operation if the string can be used as-is.
+                let s = ctx.s.slice(sliceStart, ctx.p);
+                parsed = parsed ? parsed + s : s;
+            }
+            ctx.p += isMultiline ? 3 : 1;
+            return parsed;
+        }
+        // Baseline state; keep moving forward unless an escape sequence starts
+        else if (!state) {
+            if (!isLiteral && c === 0x5c /* \ */) {
+                parsed += ctx.s.slice(sliceStart, (sliceStart = ctx.p));
+                state = 1;
+            }
+        }
+        else if (state === 1) {
+            if (c === 0x78 /* x */ || c === 0x75 /* u */ || c === 0x55 /* U */) { // Unicode escape
+                let errPtr = ctx.p++ - 1;
+                let value = 0;
+                let len = c === 0x78 /* x */ ? 2 : c === 0x75 /* u */ ? 4 : 8;
+                for (let j = 0; j < len; j++, ctx.p++) {
+                    let hex = ctx.s.charCodeAt(ctx.p);
+                    let digit = 
+                    /* 0-9 */ hex >= 0x30 && hex <= 0x39 ? hex - 0x30 :
+                        /* A-F */ hex >= 0x41 && hex <= 0x46 ? hex - 0x41 + 10 :
+                            /* a-f */ hex >= 0x61 && hex <= 0x66 ? hex - 0x61 + 10 : -1;
+                    if (digit < 0)
+                        TomlError.x('invalid non-hex character in unicode escape', ctx);
+                    value = (value << 4) | digit;
+                }
+                // Because JS does bitwise on signed 32bit integers, all 0xfzzzzzzz values are actually seen as negative
+                if (value < 0 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) {
+                    TomlError.x('invalid unicode escape', ctx, errPtr);
+                }
+                parsed += String.fromCodePoint(value);
+                sliceStart = ctx.p--;
+                state = 0;
+            }
+            // Newline escape sequence. We only need to care about spaces and tabs; newlines are dealt with earlier
+            else if (isMultiline && (c === 0x20 || c === 0x9 /* \t */)) {
+                state = 2;
+            }
+            // Basic escape sequence
+            else {
+                if (c === 0x62 /* b */)
+                    parsed += '\b';
+                else if (c === 0x74 /* t */)
+                    parsed += '\t';
+                else if (c === 0x6e /* n */)
+                    parsed += '\n';
+                else if (c === 0x66 /* f */)
+                    parsed += '\f';
+                else if (c === 0x72 /* r */)
+                    parsed += '\r';
+                else if (c === 0x65 /* e */)
+                    parsed += '\x1b';
+                else if (c === 0x22 /* " */)
+                    parsed += '"';
+                else if (c === 0x5c /* \ */)
+                    parsed += '\\';
+                else
+                    TomlError.x('unrecognised escape sequence', ctx);
+                sliceStart = ctx.p + 1;
+                state = 0;
+            }
+        }
+        // Newline escape continuation: keep moving forward until the first non-whitespace char
+        else if (c !== 0x20 && c !== 0x9 /* \t */) {
+            if (state === 2)
+                TomlError.x('invalid escape: only line-ending whitespace may be escaped', ctx, sliceStart);
+            // State cannot be zero, or we'd have branched earlier already.
+            // If it's a backslash, immediately transition to the escape state so it can be processed.
+            state = !isLiteral && c === 0x5c /* \ */ ? 1 : 0;
+            sliceStart = ctx.p;
+        }
+    }
+    TomlError.x('unfinished string', ctx, startPtr);
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/date.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+let DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+class TomlDate extends Date {
+    #hasDate = false;
+    #hasTime = false;
+    #offset = null;
+    constructor(date, fasttype, unsafeDelim) {
+        let hasDate = true;
+        let hasTime = true;
+        let offset = 'Z';
+        let c;
+        if (typeof date === 'string') {
+            if (fasttype)
+                prep: {
+                    // Date-time
+                    if (fasttype < 3) {
+                        if (+date.slice(11, 13) > 23) {
+                            date = '';
+                            break prep;
+                        }
+                        // Local
+                        if (fasttype === 2) {
+                            offset = null;
+                            date += 'Z';
+                        }
+                        // Offset; keep track of offset if not Z
+                        else if ((c = date.charCodeAt(date.length - 1)) !== 0x5a /* Z */ && c !== 0x7a /* z */) {
+                            offset = date.slice(date.length - 6);
+                        }
+                        if (unsafeDelim)
+                            date = date.slice(0, 10) + 'T' + date.slice(11);
+                    }
+                    // Time
+                    else if (fasttype === 4) {
+                        date = +date.slice(0, 2) > 23 ? '' : `0000-01-01T${date}Z`;
+                    }
+                    hasDate = fasttype !== 4;
+                    hasTime = fasttype !== 3;
+                }
+            else {
+                let match = date.match(DATE_TIME_RE);
+                if (match) {
+                    if (!match[1]) {
+                        hasDate = false;
+                        date = `0000-01-01T${date}`;
+                    }
+                    hasTime = !!match[2];
+                    // Make sure to use T instead of a space. Breaks in case of extreme values otherwise.
+                    hasTime && date[10] === ' ' && (date = date.replace(' ', 'T'));
+                    // Do not allow rollover hours.
+                    if (match[2] && +match[2] > 23) {
+                        date = '';
+                    }
+                    else {
+                        offset = match[3] || null;
+                        if (!offset && hasTime)
+                            date += 'Z';
+                    }
+                }
+                else {
+                    date = '';
+                }
+            }
+        }
+        super(date);
+        if (!isNaN(this.getTime())) {
+            this.#hasDate = hasDate;
+            this.#hasTime = hasTime;
+            this.#offset = offset;
+        }
+    }
+    isDateTime() {
+        return this.#hasDate && this.#hasTime;
+    }
+    isLocal() {
+        return !this.#hasDate || !this.#hasTime || !this.#offset;
+    }
+    isDate() {
+        return this.#hasDate && !this.#hasTime;
+    }
+    isTime() {
+        return this.#hasTime && !this.#hasDate;
+    }
+    isValid() {
+        return this.#hasDate || this.#hasTime;
+    }
+    toISOString() {
+        let iso = super.toISOString();
+        // Local Date
+        if (this.isDate())
+            return iso.slice(0, 10);
+        // Local Time
+        if (this.isTime())
+            return iso.slice(11, 23);
+        // Local DateTime
+        if (this.#offset === null)
+            return iso.slice(0, -1);
+        // Offset DateTime
+        if (this.#offset === 'Z' || this.#offset === 'z')
+            return iso;
+        // This part is quite annoying: JS strips the original timezone from the ISO string representation
+        // Instead of using a "modified" date and "Z", we restore the representation "as authored"
+        let offset = (+(this.#offset.slice(1, 3)) * 60) + +(this.#offset.slice(4, 6));
+        offset = this.#offset[0] === '-' ? offset : -offset;
+        let offsetDate = new Date(this.getTime() - (offset * 60e3));
+        return offsetDate.toISOString().slice(0, -1) + this.#offset;
+    }
+    static wrapAsOffsetDateTime(jsDate, offset = 'Z') {
+        let date = new TomlDate(jsDate);
+        date.#offset = offset;
+        return date;
+    }
+    static wrapAsLocalDateTime(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#offset = null;
+        return date;
+    }
+    static wrapAsLocalDate(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#hasTime = false;
+        date.#offset = null;
+        return date;
+    }
+    static wrapAsLocalTime(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#hasDate = false;
+        date.#offset = null;
+        return date;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/extract.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+function isDigit(char, base = 10) {
+    return base === 16
+        ? (char > 0x2f && char < 0x3a) || (char > 0x40 && char < 0x47) || (char > 0x60 && char < 0x67)
+        : (char > 0x2f && char < 0x30 + base);
+}
+function isEndOfValue(char, delim) {
+    // Whitespace -- we're permissive on `\r` for performance; it'll be dealt with later anyway
+    return char === 0x20 || char === 0x9 /* \t */ || char === 0xa /* \n */ || char === 0xd /* \r */ ||
+        // Structure end or next value delimiter
+        (delim && (char === delim || char === 0x2c /* , */)) ||
+        // Comment
+        char === 0x23; /* # */
+}
+/** @internal */
+function extractValue(ctx, end) {
+    let errPtr = ctx.p;
+    let c = ctx.s.charCodeAt(ctx.p);
+    // Structs
+    if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+        ctx.d-- || TomlError.x('document contains excessively nested structures. aborting.', ctx);
+        let value = c === 0x5b /* [ */
+            ? parseArray(ctx)
+            : parseInlineTable(ctx);
+        ctx.d++;
+        return value;
+    }
+    // Strings
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+        return parseString(ctx);
+    }
+    // Booleans
+    // We can fast-path because the first character is enough to know the only possible value
+    if (c === 0x74 /* t */) { // Only possible valid value is `true`
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x72 || ctx.s.charCodeAt(++ctx.p) !== 0x75 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
+            TomlError.x('invalid value', ctx, errPtr);
+        return ctx.p++, true;
+    }
+    if (c === 0x66 /* f */) { // Only possible valid value is `false`
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6c || ctx.s.charCodeAt(++ctx.p) !== 0x73 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
+            TomlError.x('invalid value', ctx, errPtr);
+        return ctx.p++, false;
+    }
+    if (c === 0x2b /* + */ || c === 0x2d /* - */) {
+        return extract_parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 0x2c - c, end);
+    }
+    // Rough heuristic, but `parseDate` falls back to number parsing if it's a false positive.
+    // e.g.: `a = 1\n-------------- = 1` would match this heuristic, but gracefully fallback to numbers.
+    if (ctx.s.charCodeAt(ctx.p + 4) === 0x2d /* - */ && ctx.s.charCodeAt(ctx.p + 7) === 0x2d /* - */) {
+        return parseDate(ctx, c, end);
+    }
+    // Same logic as above; `parseTime` falls back to number parsing if it's a false positive.
+    if (ctx.s.charCodeAt(ctx.p + 2) === 0x3a /* : */) {
+        return parseTime(ctx, c, end);
+    }
+    return extract_parseNumber(ctx, ctx.p, c, 0, end);
+}
+// State:
+// 0: init
+// 1: integer
+// 2: fractional dot
+// 3: fractional
+// 4: exponent letter
+// 5: exponent
+// 6: exponent sign
+// 7: exponent with sign
+// >9: underscore; see below
+//     -> 12: was integer
+//     -> 14: was fractional
+//     -> 16: was exponent
+// states 2-5, 14, 16 are ONLY permitted iif base === 10
+function extract_parseNumber(ctx, startPtr, startChr, sign, endChr) {
+    let c = startChr;
+    let state = 0;
+    let hasUnderscores = false;
+    // (+/-)inf
+    if (c === 0x69 /* i */) {
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x6e || ctx.s.charCodeAt(++ctx.p) !== 0x66)
+            TomlError.x('invalid value', ctx, startPtr);
+        return ctx.p++, (sign || 1) / 0;
+    }
+    // (+/-)nan
+    if (c === 0x6e /* n */) {
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6e)
+            TomlError.x('invalid value', ctx, startPtr);
+        return ctx.p++, NaN;
+    }
+    // Leading zero
+    // Only allowed cases: `0<EOV>`, `0.(...)`, `0e(...)`, `0x(...)`, `0b(...)`, `0o(...)`
+    // FWIW, `0e(...)` is a stupid case, but it's not banned per-se so we have to parse it
+    if (c === 0x30 /* 0 */) {
+        if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
+            return ctx.bi === true ? 0n : 0; // note: conveniently deals with `-0`
+        if (!sign) {
+            if (c === 0x78 /* x */)
+                return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+            else if (c === 0x62 /* b */)
+                return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+            else if (c === 0x6f /* o */)
+                return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+        }
+        if (c === 0x2e /* . */)
+            state = 2;
+        else if (c === 0x65 /* e */ || c === 0x45 /* E */)
+            state = 4;
+        else
+            TomlError.x('illegal leading zero', ctx, startPtr);
+    }
+    // If the 1st char is not a digit by now, then it's not a valid TOML value at all
+    else if (!isDigit(c))
+        TomlError.x('invalid value', ctx, startPtr);
+    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+        if (!state)
+            state = 1; // Detects single-digit numbers we can use a fast parse path for
+        // The way the states are numbered is not random: underscores are always permitted in odd-numbered states and
+        // never permitted in even-numbered ones.
+        if (c === 0x5f /* _ */) {
+            if (!(state & 1))
+                TomlError.x('illegal underscore', ctx);
+            state += 11; // 11 is a marker that makes the state even and greater than 9; see the numbering + rationale above
+            hasUnderscores = true;
+        }
+        // Transition to fractional part.
+        else if (state === 1 && c === 0x2e /* . */)
+            state = 2;
+        // Transition to exponent part.
+        else if ((state === 1 || state === 3) && (c === 0x65 /* e */ || c === 0x45 /* E */))
+            state = 4;
+        // + and - are permitted in state 4 only (handled before entering the function for state 0)
+        else if (state === 4 && (c === 0x2b /* + */ || c === 0x2d /* - */)) {
+            state = 6;
+        }
+        // All special cases have been handled; only digits are allowed here
+        else if (!isDigit(c))
+            TomlError.x(`illegal character in numeric literal`, ctx);
+        // Clear state flags
+        else if (state > 9)
+            state -= 11;
+        else if (!(state & 1))
+            state++;
+    }
+    // Single-char number; we can fast-path these very easily.
+    if (!state) {
+        let val = (startChr - 0x30 /* 0 */) * (sign || 1);
+        return ctx.bi === true ? BigInt(val) : val;
+    }
+    // Even-numbered states absolutely require a digit next; not even end of value is permitted
+    if (!(state & 1))
+        TomlError.x('unfinished numeric value', ctx, startPtr);
+    let str = ctx.s.slice(startPtr, ctx.p);
+    if (hasUnderscores)
+        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
+    return state > 1
+        ? parseFloat(str)
+        : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+    let c, underscore = 1;
+    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+        if (c === 0x5f /* _ */) {
+            if (underscore & 1)
+                TomlError.x('illegal underscore', ctx);
+            underscore = 3;
+        }
+        // We only need to check if the number is a valid digit, nothing else is permitted
+        else if (!isDigit(c, base))
+            TomlError.x(`illegal character in numeric literal`, ctx);
+        // Clear underscore flag
+        else if (underscore & 1)
+            underscore--;
+    }
+    // Trailing underscore is not allowed
+    if (underscore & 1)
+        TomlError.x('unfinished numeric value', ctx);
+    let str = ctx.s.slice(startPtr + 2, ctx.p);
+    if (underscore)
+        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
+    return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+    if (ctx.bi !== true)
+        int: {
+            let val = parseInt(str, base);
+            if (!Number.isSafeInteger(val)) {
+                if (ctx.bi)
+                    break int;
+                TomlError.x('integer value cannot be represented losslessly', ctx, startPtr);
+            }
+            return val;
+        }
+    return base === 10 ? BigInt(str) : BigInt((base === 2 ? '0b' : base === 8 ? '0o' : '0x') + str);
+}
+function parseDate(ctx, c, endChr) {
+    let startPtr = ctx.p++, unsafeSeparator;
+    if (!isDigit(c) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+        return extract_parseNumber(ctx, ctx.p = startPtr, c, 0, endChr);
+    }
+    ctx.p += 5;
+    if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+        TomlError.x('invalid date-time: date part is malformed', ctx, startPtr);
+    if (ctx.p >= ctx.s.length || (((c = ctx.s.charCodeAt(ctx.p)) !== 0x20 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c !== 0x54 /* T */ && c !== 0x74 /* t */)) {
+        let t = ctx.s.slice(startPtr, ctx.p);
+        return readDate(ctx, t, 3, false, startPtr);
+    }
+    if (ctx.s.charCodeAt(ctx.p += 3) !== 0x3a /* : */)
+        TomlError.x('invalid date-time: time part is malformed', ctx, startPtr);
+    if (ctx.s.charCodeAt(ctx.p += 3) === 0x3a /* : */)
+        ctx.p += 3;
+    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
+        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+            ;
+    if (c = ctx.s.charCodeAt(ctx.p)) {
+        if (c === 0x5a /* Z */ || c === 0x7a /* z */) {
+            let t = ctx.s.slice(startPtr, ++ctx.p);
+            return readDate(ctx, t, 1, unsafeSeparator, startPtr, '[+00:00]');
+        }
+        if (c === 0x2b /* + */ || c === 0x2d /* - */) {
+            // Temporal's ZonedDateTime is weird asf when it comes to dealing with traditional offsets...
+            // It's 1.2x faster to allocate a new string to pass to ZDT than use Instant.toZonedDateTimeISO
+            let t = ctx.s.slice(startPtr, ctx.p += 6);
+            return readDate(ctx, t, 1, unsafeSeparator, startPtr, !ctx.ld && ('[' + ctx.s.slice(ctx.p - 6, ctx.p) + ']'));
+        }
+    }
+    let t = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c, endChr) {
+    let start = ctx.p;
+    if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+        return extract_parseNumber(ctx, --ctx.p, c, 0, endChr);
+    }
+    if (ctx.s.charCodeAt(ctx.p += 4) === 0x3a /* : */)
+        ctx.p += 3;
+    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
+        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+            ;
+    let t = ctx.s.slice(start, ctx.p);
+    return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+    if (ctx.ld) {
+        let date = new TomlDate(str, type, unsafeDelim);
+        if (!date.isValid())
+            TomlError.x('invalid date', ctx, errPtr);
+        return date;
+    }
+    try {
+        if (temporalSuffix)
+            str += temporalSuffix;
+        switch (type) {
+            case 1: return Temporal.ZonedDateTime.from(str);
+            case 2: return Temporal.PlainDateTime.from(str);
+            case 3: return Temporal.PlainDate.from(str);
+            case 4: return Temporal.PlainTime.from(str);
+        }
+    }
+    catch (e) {
+        TomlError.x(e instanceof Error ? e.message : '' + e, ctx, errPtr);
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/util.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+/** @internal */
+function skipComment(ctx) {
+    for (; ctx.p < ctx.s.length; ctx.p++) {
+        let c = ctx.s.charCodeAt(ctx.p);
+        if (c === 0xa /* \n */)
+            break;
+        if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */) {
+            ctx.p++;
+            break;
+        }
+        if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
+            TomlError.x('control characters are not allowed in comments', ctx);
+        }
+    }
+}
+/** @internal */
+function skipVoid(ctx, banNewLines, banComments) {
+    let c;
+    while (ctx.p < ctx.s.length) {
+        while (ctx.p < ctx.s.length && ((c = ctx.s.charCodeAt(ctx.p)) === 0x20 ||
+            c === 0x9 /* \t */ ||
+            (!banNewLines &&
+                (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)))))
+            ctx.p++;
+        if (banComments || c !== 0x23 /* # */)
+            break;
+        skipComment(ctx);
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/struct.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+/** @internal */
+function parseKey(ctx, end = 0x3d /* = */) {
+    // States:
+    // 0: before first char
+    // 1: parsing bare key
+    // 2: after key component
+    let startPtr;
+    let state = 0;
+    let parsed = [];
+    let sliceStart;
+    let c = ctx.s.charCodeAt(startPtr = ctx.p);
+    do {
+        // End of key
+        if (c === end) {
+            if (!state)
+                TomlError.x('unexpected end of key', ctx);
+            if (state === 1)
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+            return ctx.p++, parsed;
+        }
+        // Dotted key separator
+        else if (c === 0x2e /* . */) {
+            if (!state)
+                TomlError.x('illegal empty bare key', ctx);
+            if (state === 1)
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+            state = 0;
+        }
+        // Quoted key
+        else if (!state && (c === 0x22 /* " */ || c === 0x27 /* ' */)) {
+            if (c === ctx.s.charCodeAt(ctx.p + 1) && c === ctx.s.charCodeAt(ctx.p + 2))
+                TomlError.x('illegal quoted key: multiline strings are not allowed', ctx);
+            parsed.push(parseString(ctx));
+            state = 2;
+            ctx.p--;
+        }
+        // Whitespace; no-op in state 0 and 2, end of bare key in state 1
+        else if (c === 0x20 || c === 0x9 /* \t */) {
+            if (state === 1) {
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+                state = 2;
+            }
+        }
+        // If state is post-key, no character is allowed; otherwise ensure it's a bare-key component
+        else if (state === 2 || (c < 0x30 && c !== 0x2d /* - */) || (c > 0x39 && c < 0x41) || (c > 0x5a && c < 0x61 && c !== 0x5f /* _ */) || c > 0x7a) {
+            TomlError.x('illegal character in key', ctx);
+        }
+        // Illegal character
+        else if (!state) {
+            state = 1;
+            sliceStart = ctx.p;
+        }
+    } while (c = ctx.s.charCodeAt(++ctx.p));
+    TomlError.x('incomplete key-value: cannot find end of key', ctx, startPtr);
+}
+/** @internal */
+function parseInlineTable(ctx) {
+    let startPtr = ctx.p++;
+    let res = Object.create(null);
+    let seen = new Set();
+    let c;
+    while (ctx.p < ctx.s.length) {
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x7d /* } */) {
+            ctx.p++;
+            return res;
+        }
+        let k;
+        let t = res;
+        let hasOwn = false;
+        let errPtr = ctx.p;
+        let key = parseKey(ctx);
+        for (let i = 0; i < key.length; i++) {
+            if (i)
+                t = hasOwn ? t[k] : (t[k] = Object.create(null));
+            k = key[i];
+            if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== 'object' || seen.has(t[k]))) {
+                TomlError.x('trying to redefine an already defined value', ctx, errPtr);
+            }
+            let unsafe = k === '__proto__';
+            if (ctx.uk && (unsafe || k === 'constructor')) {
+                t = ctx.uk !== 1 && TomlError.x('document contains an unsafe property', ctx, errPtr);
+                break;
+            }
+            if (!hasOwn && unsafe) {
+                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+            }
+        }
+        if (hasOwn) {
+            TomlError.x('trying to redefine an already defined value', ctx, errPtr);
+        }
+        skipVoid(ctx, true, true);
+        let value = extractValue(ctx, 0x7d /* } */);
+        if (t && typeof (t[k] = value) === 'object')
+            seen.add(value);
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x7d /* } */) {
+            return res;
+        }
+        if (c !== 0x2c /* , */)
+            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
+    }
+    TomlError.x('unfinished table', ctx, startPtr);
+}
+/** @internal */
+function parseArray(ctx) {
+    let startPtr = ctx.p++;
+    let res = [];
+    let c;
+    while (ctx.p < ctx.s.length) {
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x5d /* ] */) {
+            ctx.p++;
+            return res;
+        }
+        res.push(extractValue(ctx, 0x5d /* ] */));
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x5d /* ] */) {
+            return res;
+        }
+        if (c !== 0x2c /* , */)
+            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
+    }
+    TomlError.x('unfinished array', ctx, startPtr);
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/parse.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+function peekTable(ctx, key, table, meta, type) {
+    let t = table;
+    let m = meta;
+    let k;
+    let hasOwn = false;
+    let state;
+    for (let i = 0; i < key.length; i++) {
+        if (i) {
+            t = hasOwn ? t[k] : (t[k] = Object.create(null));
+            m = (state = m[k]).c;
+            if (type === 0 /* Type.DOTTED */ && (state.t === 1 /* Type.EXPLICIT */ || state.t === 2 /* Type.ARRAY */)) {
+                return null;
+            }
+            if (state.t === 2 /* Type.ARRAY */) {
+                let l = t.length - 1;
+                t = t[l];
+                m = m[l].c;
+            }
+        }
+        k = key[i];
+        if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 /* Type.DOTTED */ && m[k]?.d) {
+            return null;
+        }
+        if (!hasOwn) {
+            let unsafe = k === '__proto__';
+            if (ctx.uk && (unsafe || k === 'constructor'))
+                return false;
+            if (unsafe) {
+                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+                Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+            }
+            m[k] = {
+                t: i < key.length - 1 && type === 2 /* Type.ARRAY */
+                    ? 3 /* Type.ARRAY_DOTTED */ : type,
+                d: false,
+                i: 0,
+                c: Object.create(null),
+            };
+        }
+    }
+    state = m[k];
+    if (state.t !== type && !(type === 1 /* Type.EXPLICIT */ && state.t === 3 /* Type.ARRAY_DOTTED */)) {
+        // Bad key type!
+        return null;
+    }
+    if (type === 2 /* Type.ARRAY */) {
+        if (!state.d) {
+            state.d = true;
+            t[k] = [];
+        }
+        t[k].push(t = Object.create(null));
+        state.c[state.i++] = (state = { t: 1 /* Type.EXPLICIT */, d: false, i: 0, c: Object.create(null) });
+    }
+    if (state.d) {
+        // Redefining a table!
+        return null;
+    }
+    state.d = true;
+    if (type === 1 /* Type.EXPLICIT */) {
+        t = hasOwn ? t[k] : (t[k] = Object.create(null));
+    }
+    else if (type === 0 /* Type.DOTTED */ && hasOwn) {
+        return null;
+    }
+    return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+    if (peek === null || ctx.uk === 2)
+        TomlError.x(peek === null
+            ? 'trying to redefine an already defined table or value'
+            : 'document contains an unsafe property', ctx, ptr);
+}
+function parse(toml, options = {}) {
+    let ctx = {
+        s: toml,
+        p: 0,
+        d: options.maxDepth ?? 1000,
+        bi: options.integersAsBigInt ?? false,
+        ld: options.useLegacyDate ?? true,
+        uk: options.unsafeKeyBehaviour === 'throw' ? 2 : options.unsafeKeyBehaviour === 'drop' ? 1 : 0,
+    };
+    let res = Object.create(null);
+    let meta = Object.create(null);
+    let tmp;
+    let skipping = false;
+    let tbl = res;
+    let m = meta;
+    // BOM is allowed, skip.
+    // JS is UTF-16, so we have to check for the UTF-16 BOM instead of the UTF-8 BOM sequence!
+    if (toml.charCodeAt(0) === 0xfeff)
+        ctx.p++;
+    skipVoid(ctx);
+    while (ctx.p < toml.length) {
+        if (toml.charCodeAt(ctx.p) === 0x5b /* [ */) {
+            let isTableArray = toml.charCodeAt(++ctx.p) === 0x5b; /* [ */
+            tmp = ctx.p += +isTableArray;
+            skipping = false;
+            let k = parseKey(ctx, 0x5d /* ] */);
+            if (isTableArray) {
+                if (toml.charCodeAt(ctx.p) !== 0x5d /* ] */) {
+                    TomlError.x('expected end of table array declaration', ctx);
+                }
+                ctx.p++;
+            }
+            let p = peekTable(ctx, k, res, meta, isTableArray ? 2 /* Type.ARRAY */ : 1 /* Type.EXPLICIT */);
+            if (!p) {
+                validateTablePeek(ctx, p, tmp);
+                skipping = true;
+            }
+            else {
+                m = p[2];
+                tbl = p[1];
+            }
+        }
+        else {
+            tmp = ctx.p;
+            let k = parseKey(ctx);
+            let p = peekTable(ctx, k, tbl, m, 0 /* Type.DOTTED */);
+            if (!p && !skipping)
+                validateTablePeek(ctx, p, tmp);
+            skipVoid(ctx, true, true);
+            let v = extractValue(ctx, void 0);
+            if (p && !skipping)
+                p[1][p[0]] = v;
+        }
+        skipVoid(ctx, true);
+        if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 0xa /* \n */ && (tmp !== 0xd /* \r */ || toml.charCodeAt(ctx.p + 1) !== 0xa /* \n */)) {
+            TomlError.x('each key-value declaration must be followed by an end-of-line', ctx);
+        }
+        skipVoid(ctx);
+    }
+    return res;
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/stringify.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+let BARE_KEY = /^[a-z0-9-_]+$/i;
+let HAS_WELLFORMED = !!(''.isWellFormed);
+function extendedTypeOf(obj) {
+    let type = typeof obj;
+    if (type === 'object') {
+        if (Array.isArray(obj))
+            return 'array';
+        if (typeof obj.getUTCDate === 'function' && obj instanceof Date)
+            return 'date';
+        if (globalThis.Temporal) {
+            if (obj.until) {
+                if (obj instanceof Temporal.ZonedDateTime)
+                    return 'temporal/tz+uc';
+                if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
+                    return 'temporal/uc';
+                if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
+                    return 'temporal';
+                if (obj instanceof Temporal.PlainYearMonth)
+                    return 'temporal/x';
+            }
+            else if ((obj.toPlainDate && obj instanceof Temporal.PlainMonthDay) ||
+                (obj.negated && obj instanceof Temporal.Duration)) {
+                return 'temporal/x';
+            }
+        }
+    }
+    return type;
+}
+function isArrayOfTables(obj) {
+    for (let i = 0; i < obj.length; i++) {
+        if (extendedTypeOf(obj[i]) !== 'object')
+            return false;
+    }
+    return obj.length != 0;
+}
+function formatWellFormedStringUnchecked(s) {
+    return JSON.stringify(s).replaceAll('\x7f', '\\u007f');
+}
+function formatString(s) {
+    return formatWellFormedStringUnchecked(HAS_WELLFORMED ? s.toWellFormed() : s);
+}
+function formatKey(s) {
+    if (BARE_KEY.test(s))
+        return s;
+    if (HAS_WELLFORMED && !s.isWellFormed())
+        throw new RangeError('key contains illegal lone surrogates');
+    return formatWellFormedStringUnchecked(s);
+}
+function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    switch (type) {
+        // @ts-expect-error -- intentional fallthrough case
+        case 'number':
+            if (isNaN(val))
+                return 'nan';
+            if (val === Infinity)
+                return 'inf';
+            if (val === -Infinity)
+                return '-inf';
+            if (Number.isInteger(val) && (numberAsFloat || !Number.isSafeInteger(val)))
+                return val.toFixed(1);
+        case 'bigint':
+        case 'boolean':
+        case 'temporal':
+            return val.toString();
+        case 'string':
+            return formatString(val);
+        case 'date':
+            if (isNaN(val.getTime()))
+                throw new TypeError('cannot serialize invalid date');
+            return val.toISOString();
+        case 'object':
+            return stringifyInlineTable(val, depth, numberAsFloat, strictTemporal);
+        case 'array':
+            return stringifyArray(val, depth, numberAsFloat, strictTemporal);
+        // @ts-expect-error -- intentional fallthrough case
+        case 'temporal/tz+uc':
+            if (strictTemporal) {
+                let tz = val.timeZoneId;
+                let tzc = tz.charCodeAt(0);
+                if (
+                // Classic offset
+                tzc !== 0x2b /* + */ && tzc !== 0x2d /* - */ &&
+                    (
+                    // Fast pre-check pass; see below for the actually accepted values
+                    (tzc !== 0x55 /* U */ && tzc !== 0x47 /* G */ && tzc !== 0x5a /* Z */ && tzc !== 0x45 /* E */) ||
+                        (
+                        // UTC and its aliases; Temporal implementations don't all canonicalise unfortunately
+                        tz !== 'UTC' && tz !== 'UCT' && tz !== 'Universal' && tz !== 'Zulu' &&
+                            // GMT is a TZ but it's for all intents and purposes equivalent to UTC. Safe to downgrade.
+                            !tz.startsWith('GMT') && tz !== 'Greenwich' &&
+                            // Etc/* are all safe to downgrade to offset (either UTC, GMT, or offset)
+                            !tz.startsWith('Etc/')))) {
+                    throw new TypeError('Temporal objects with an IANA timezone are not allowed in Temporal strict mode');
+                }
+            }
+        case 'temporal/uc':
+            if (strictTemporal && val.calendarId !== 'iso8601')
+                throw new TypeError('Temporal objects with a non-default calendar are not allowed in Temporal strict mode');
+            return val.toString({
+                calendarName: 'never',
+                timeZoneName: 'never',
+            });
+        case 'temporal/x':
+            throw new TypeError('Unsupported ' + val[Symbol.toStringTag]);
+    }
+}
+function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
+    let keys = Object.keys(obj);
+    if (keys.length === 0)
+        return '{}';
+    let res = '{ ';
+    for (let i = 0; i < keys.length; i++) {
+        let k = keys[i];
+        if (i)
+            res += ', ';
+        res += formatKey(k) + ' = ' + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
+    }
+    return res + ' }';
+}
+function stringifyArray(array, depth, numberAsFloat, strictTemporal) {
+    if (array.length === 0)
+        return '[]';
+    let res = '[ ';
+    for (let i = 0; i < array.length; i++) {
+        if (i)
+            res += ', ';
+        if (array[i] === null || array[i] === void 0) {
+            throw new TypeError('arrays cannot contain null or undefined values');
+        }
+        res += stringifyValue(array[i], extendedTypeOf(array[i]), depth - 1, numberAsFloat, strictTemporal);
+    }
+    return res + ' ]';
+}
+function stringifyArrayTable(array, key, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    let res = '';
+    for (let i = 0; i < array.length; i++) {
+        res += `${res && '\n'}[[${key}]]\n`;
+        res += stringifyTable(0, array[i], key, depth, numberAsFloat, strictTemporal);
+    }
+    return res;
+}
+function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    let preamble = '';
+    let tables = '';
+    let keys = Object.keys(obj);
+    for (let i = 0; i < keys.length; i++) {
+        let k = keys[i];
+        if (obj[k] !== null && obj[k] !== void 0) {
+            let type = extendedTypeOf(obj[k]);
+            if (type === 'symbol' || type === 'function') {
+                throw new TypeError(`cannot serialize values of type '${type}'`);
+            }
+            let key = formatKey(k);
+            if (type === 'array' && isArrayOfTables(obj[k])) {
+                tables += (tables && '\n') + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
+            }
+            else if (type === 'object') {
+                let tblKey = prefix ? `${prefix}.${key}` : key;
+                tables += (tables && '\n') + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
+            }
+            else {
+                preamble += key;
+                preamble += ' = ';
+                preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
+                preamble += '\n';
+            }
+        }
+    }
+    if (tableKey && (preamble || !tables)) // Create table only if necessary
+        preamble = preamble ? `[${tableKey}]\n${preamble}` : `[${tableKey}]`;
+    return preamble && tables
+        ? `${preamble}\n${tables}`
+        : preamble || tables;
+}
+function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTemporal = false } = {}) {
+    if (extendedTypeOf(obj) !== 'object') {
+        throw new TypeError('stringify can only be called with an object');
+    }
+    let str = stringifyTable(0, obj, '', maxDepth, numbersAsFloat, strictTemporal);
+    if (str[str.length - 1] !== '\n')
+        return str + '\n';
+    return str;
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/index.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+
+/** @deprecated use `import * as ... from 'smol-toml'` instead */
+/* harmony default export */ const smol_toml_dist = ({ parse: parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
+
+;// CONCATENATED MODULE: ./src/registry/registries-conf.ts
+/**
+ * containers-registries.conf(5), version 2: where an image may be pulled from other than the
+ * registry its name says. This is oc-mirror's enclave mechanism (ref §13.1): the
+ * ImageSetConfiguration keeps `registry.redhat.io/...` names while the bytes come from an
+ * internal registry. It only ever redirects SOURCE pulls; destinations, IDMS/ITMS and reports keep
+ * the original names.
+ *
+ * The rules follow containers/image (`pkg/sysregistriesv2`) so that a file that works with
+ * oc-mirror, skopeo or podman works here; the few deliberate differences say why where they are.
+ */
+
+
+
+
+
+
+/** The file cannot be read, is not TOML, or is not a valid registries.conf v2. */
+class RegistriesConfError extends OcMirrorError {
+    name = 'RegistriesConfError';
+}
+/** The image's registry is `blocked = true`. */
+class RegistryBlockedError extends OcMirrorError {
+    reference;
+    prefix;
+    file;
+    name = 'RegistryBlockedError';
+    constructor(reference, prefix, file, detail = '') {
+        super(`${reference}: registry ${prefix} is blocked in ${file}${detail}`);
+        this.reference = reference;
+        this.prefix = prefix;
+        this.file = file;
+    }
+}
+const SYSTEM_REGISTRIES_CONF = '/etc/containers/registries.conf';
+const USER_REGISTRIES_CONF = (0,external_node_path_.join)('.config', 'containers', 'registries.conf');
+const DROP_IN_DIR = 'registries.conf.d';
+/**
+ * Which file, and which drop-in directories. An explicit path (a future `--registries-conf`) or
+ * `$CONTAINERS_REGISTRIES_CONF` must exist: the user named that file, and quietly using another
+ * one (or none) would send pulls where they did not intend. Otherwise the per-user file, else the
+ * system file, as containers/image chooses.
+ */
+function locateRegistriesConf(explicitPath, env = process.env, systemFile = SYSTEM_REGISTRIES_CONF) {
+    const userDropIns = (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), USER_REGISTRIES_CONF + '.d');
+    const fromEnv = env.CONTAINERS_REGISTRIES_CONF;
+    const named = explicitPath
+        ? { path: explicitPath, what: explicitPath }
+        : fromEnv
+            ? { path: fromEnv, what: `CONTAINERS_REGISTRIES_CONF=${fromEnv}` }
+            : undefined;
+    if (named) {
+        if (!isFile(named.path))
+            throw new RegistriesConfError(`${named.what}: no such registries.conf file`);
+        // Only the directory next to a named file: the host's drop-ins would make the result depend
+        // on the machine (containers/image would also read /etc/containers/registries.conf.d).
+        return { file: named.path, dropInDirs: [(0,external_node_path_.join)((0,external_node_path_.dirname)(named.path), DROP_IN_DIR)] };
+    }
+    const userFile = (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), USER_REGISTRIES_CONF);
+    // A per-user file replaces the system configuration entirely, drop-ins included.
+    if (isFile(userFile))
+        return { file: userFile, dropInDirs: [userDropIns] };
+    const systemDropIns = (0,external_node_path_.join)((0,external_node_path_.dirname)(systemFile), DROP_IN_DIR);
+    // Users may add to the system configuration with their own drop-ins, which come last. Without
+    // any main file the drop-ins still apply, as in containers/image.
+    return { ...(isFile(systemFile) && { file: systemFile }), dropInDirs: [systemDropIns, userDropIns] };
+}
+/**
+ * Reads the registries.conf in effect (see locateRegistriesConf), then the `*.conf` drop-ins:
+ * an entry of a later file replaces the one with the same prefix, as in containers/image.
+ * No file at all gives an empty configuration: every image is pulled from where its name says.
+ */
+function loadRegistriesConf(explicitPath, env = process.env, systemFile = SYSTEM_REGISTRIES_CONF) {
+    const location = locateRegistriesConf(explicitPath, env, systemFile);
+    const files = [...(location.file ? [location.file] : []), ...location.dropInDirs.flatMap(dropInFiles)];
+    const byPrefix = new Map();
+    const ignored = [];
+    for (const file of files) {
+        const parsed = parseRegistriesConf(readText(file), file);
+        for (const rule of parsed.rules)
+            byPrefix.set(rule.prefix, rule);
+        ignored.push(...parsed.ignored);
+    }
+    return { files, rules: sortedByPrefix([...byPrefix.values()]), ignored };
+}
+function isFile(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.statSync)(path).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+function readText(file) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        throw new RegistriesConfError(`${file}: cannot read: ${errorMessage(err)}`);
+    }
+}
+/** `*.conf` files of one directory, by name; a missing directory is normal. */
+function dropInFiles(dir) {
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(dir);
+    }
+    catch (err) {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR')
+            return [];
+        throw new RegistriesConfError(`${dir}: cannot read the drop-in directory: ${errorMessage(err)}`);
+    }
+    return names
+        .filter((n) => n.endsWith('.conf'))
+        .sort()
+        .map((n) => (0,external_node_path_.join)(dir, n))
+        .filter(isFile);
+}
+/**
+ * Sorted by prefix, as containers/image keeps them: among matching prefixes of the same length,
+ * the first in this order wins.
+ */
+function sortedByPrefix(rules) {
+    return rules.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+}
+const SHORT_NAMES = 'short names are never resolved: every image oc-mirror reads is fully qualified';
+/** Top-level v2 keys that exist but have no effect on copying fully-qualified images. */
+const IRRELEVANT_TOP_LEVEL = {
+    'unqualified-search-registries': SHORT_NAMES,
+    'short-name-mode': SHORT_NAMES,
+    aliases: SHORT_NAMES,
+    'credential-helpers': 'credentials come from the auth files (--authfile, REGISTRY_AUTH_FILE, the containers and docker defaults)',
+    'additional-layer-store-auth-helper': 'there is no additional layer store: images are copied, not run',
+};
+const UNKNOWN_KEY = 'not a registries.conf v2 key; ignored, as containers/image does';
+/** Reads the keys of one TOML table with their types checked, and tells which keys were left. */
+class TableReader {
+    table;
+    where;
+    read = new Set();
+    constructor(table, where) {
+        this.table = table;
+        this.where = where;
+    }
+    string(key) {
+        const v = this.take(key);
+        if (v === undefined || typeof v === 'string')
+            return v;
+        throw this.error(key, `must be a string, not ${registries_conf_describe(v)}`);
+    }
+    bool(key) {
+        const v = this.take(key);
+        if (v === undefined || typeof v === 'boolean')
+            return v ?? false;
+        throw this.error(key, `must be true or false, not ${registries_conf_describe(v)}`);
+    }
+    tables(key, hint) {
+        const v = this.take(key);
+        if (v === undefined)
+            return [];
+        if (Array.isArray(v) && v.every(isTable))
+            return v;
+        throw this.error(key, `must be an array of tables (${hint})`);
+    }
+    has(key) {
+        return key in this.table;
+    }
+    leftOver() {
+        return Object.keys(this.table).filter((k) => !this.read.has(k));
+    }
+    error(key, problem) {
+        return new RegistriesConfError(`${this.where}: "${key}" ${problem}`);
+    }
+    take(key) {
+        this.read.add(key);
+        return this.table[key];
+    }
+}
+function isTable(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+function registries_conf_describe(v) {
+    if (Array.isArray(v))
+        return 'an array';
+    if (isTable(v))
+        return 'a table';
+    return JSON.stringify(v) ?? String(v);
+}
+/** One registries.conf file: its rules (a later entry with the same prefix wins) and what was ignored. */
+function parseRegistriesConf(text, file) {
+    let doc;
+    try {
+        doc = parse(text);
+    }
+    catch (err) {
+        if (err instanceof TomlError)
+            throw new RegistriesConfError(`${file}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`);
+        throw new RegistriesConfError(`${file}: ${errorMessage(err)}`);
+    }
+    const v1 = doc.registries;
+    if (v1 !== undefined) {
+        // v1 had [registries.search], [registries.insecure] and [registries.block]; containers/image
+        // still converts it, but it cannot say "pull this name from there", which is what we need.
+        const table = isTable(v1) ? Object.keys(v1)[0] : undefined;
+        throw new RegistriesConfError(`${file}: [registries${table ? `.${table}` : ''}] is the registries.conf v1 format, which is not supported; write [[registry]] tables (v2, containers-registries.conf(5))`);
+    }
+    const top = new TableReader(doc, file);
+    const ignored = [];
+    const rules = top
+        .tables('registry', 'write [[registry]], not [registry]')
+        .map((entry, i) => parseRule(entry, `${file}: [[registry]] #${i + 1}`, file, ignored));
+    for (const key of top.leftOver()) {
+        const reason = IRRELEVANT_TOP_LEVEL[key];
+        ignored.push({ file, key, reason: reason ?? UNKNOWN_KEY, unknown: reason === undefined });
+    }
+    checkConsistency(rules, file);
+    const byPrefix = new Map();
+    for (const rule of rules) {
+        // containers/image keeps the last of two entries with one prefix, silently; say so.
+        if (byPrefix.has(rule.prefix))
+            ignored.push({ file, key: `[[registry]] prefix "${rule.prefix}"`, reason: 'defined again later in the file; the later entry wins', unknown: false });
+        byPrefix.set(rule.prefix, rule);
+    }
+    return { rules: [...byPrefix.values()], ignored };
+}
+function parseRule(entry, numbered, file, ignored) {
+    const named = typeof entry.prefix === 'string' || typeof entry.location === 'string' ? `${numbered} (${String(entry.prefix ?? entry.location)})` : numbered;
+    const r = new TableReader(entry, named);
+    const location = normaliseLocation(r, 'location', r.string('location') ?? '');
+    const prefix = normalisePrefix(r, r.string('prefix') ?? '', location, ignored, file);
+    if (r.has('pull-from-mirror'))
+        throw r.error('pull-from-mirror', 'is a setting of [[registry.mirror]], not of [[registry]]');
+    const mirrorByDigestOnly = r.bool('mirror-by-digest-only');
+    const mirrors = r.tables('mirror', 'write [[registry.mirror]]').map((m, i) => parseMirror(m, `${named} mirror #${i + 1}`, mirrorByDigestOnly, file, ignored));
+    const rule = { prefix, location, insecure: r.bool('insecure'), blocked: r.bool('blocked'), mirrorByDigestOnly, mirrors, file };
+    for (const key of r.leftOver())
+        ignored.push({ file, key: `[[registry]] "${prefix}" ${key}`, reason: UNKNOWN_KEY, unknown: true });
+    return rule;
+}
+const PULL_FROM_MIRROR = new Set(['all', 'digest-only', 'tag-only']);
+function parseMirror(entry, where, mirrorByDigestOnly, file, ignored) {
+    const r = new TableReader(entry, where);
+    const location = normaliseLocation(r, 'location', r.string('location') ?? '');
+    if (!location)
+        throw r.error('location', 'is required for a mirror');
+    const pull = r.string('pull-from-mirror');
+    if (pull !== undefined && pull !== '') {
+        if (!PULL_FROM_MIRROR.has(pull))
+            throw r.error('pull-from-mirror', `must be all, digest-only or tag-only, not "${pull}"`);
+        // Two settings for one decision would leave the reader guessing which one applies.
+        if (mirrorByDigestOnly)
+            throw r.error('pull-from-mirror', 'cannot be set when the registry has mirror-by-digest-only = true');
+    }
+    const mirror = { location, insecure: r.bool('insecure'), pullFromMirror: (pull || 'all') };
+    for (const key of r.leftOver())
+        ignored.push({ file, key: `[[registry.mirror]] "${location}" ${key}`, reason: UNKNOWN_KEY, unknown: true });
+    return mirror;
+}
+/**
+ * `host[:port][/path]` without trailing slashes. The host must look like a host (a dot, a port or
+ * `localhost`): a rewritten name starting with `mirror/...` would read as a Docker Hub path.
+ */
+function normaliseLocation(r, key, raw) {
+    const value = raw.trim().replace(/\/+$/, '');
+    if (!value)
+        return '';
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+        throw r.error(key, `"${raw}": URI schemes are not supported; write host[:port][/path]`);
+    if (value.includes('*'))
+        throw r.error(key, `"${raw}": a location cannot have wildcards`);
+    checkHostAndPath(r, key, raw, value);
+    return value;
+}
+/**
+ * The prefix defaults to the location. `*.example.com` matches every subdomain of example.com;
+ * a wildcard anywhere else, or with a port or path, is refused (containers/image would just
+ * never match it). A prefix with a tag or digest is accepted but can never match a pull, because
+ * pulls are matched on the repository name alone (as containers/image does): noted as ignored.
+ */
+function normalisePrefix(r, raw, location, ignored, file) {
+    const value = raw.trim().replace(/\/+$/, '');
+    if (!value) {
+        if (!location)
+            throw r.error('prefix', 'and "location" are both unset; one of them is required');
+        return location;
+    }
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+        throw r.error('prefix', `"${raw}": URI schemes are not supported; write host[:port][/path]`);
+    if (value.startsWith('*.')) {
+        const domain = value.slice(2);
+        if (/[*/:@]/.test(domain))
+            throw r.error('prefix', `"${raw}": a wildcard prefix is *.domain only, without port or path`);
+        checkHostAndPath(r, 'prefix', raw, domain, true);
+        return value;
+    }
+    if (value.includes('*'))
+        throw r.error('prefix', `"${raw}": a wildcard is only allowed as a leading "*." (as in *.example.com)`);
+    // Without a location only a wildcard prefix makes sense: the name is then pulled as it is.
+    if (!location)
+        throw r.error('location', `is required unless the prefix is a wildcard (*.example.com)`);
+    const at = value.indexOf('@');
+    const name = at >= 0 ? value.slice(0, at) : value;
+    const lastSlash = name.lastIndexOf('/');
+    const tagColon = lastSlash >= 0 ? name.indexOf(':', lastSlash) : -1;
+    const repo = tagColon >= 0 ? name.slice(0, tagColon) : name;
+    checkHostAndPath(r, 'prefix', raw, repo);
+    if (repo !== value)
+        ignored.push({ file, key: `[[registry]] prefix "${value}"`, reason: 'a prefix with a tag or digest never matches a pull (pulls are matched on the repository name)', unknown: false });
+    return value;
+}
+/** `host[:port][/path]` as the reference grammar has it; `anyHost` for a wildcard's domain part. */
+function checkHostAndPath(r, key, raw, value, anyHost = false) {
+    let host;
+    try {
+        host = parseRegistryLocation(value).registry;
+    }
+    catch (err) {
+        const message = errorMessage(err);
+        throw r.error(key, `"${raw}": ${message.startsWith(`${value}: `) ? message.slice(value.length + 2) : message}`);
+    }
+    if (!anyHost && !host.includes('.') && !host.includes(':') && host !== 'localhost' && !host.startsWith('[')) {
+        throw r.error(key, `"${raw}": "${host}" is not a registry host (it needs a dot, a port or to be localhost)`);
+    }
+}
+/**
+ * containers/image refuses one location listed twice with different `insecure` or `blocked`:
+ * which of the two would apply to a pull would depend on the prefix matched.
+ */
+function checkConsistency(rules, file) {
+    const seen = new Map();
+    for (const rule of rules) {
+        const key = rule.location || rule.prefix;
+        const other = seen.get(key);
+        if (other) {
+            for (const field of ['insecure', 'blocked']) {
+                if (other[field] !== rule[field]) {
+                    throw new RegistriesConfError(`${file}: registry "${key}" is defined more than once with conflicting "${field}" settings`);
+                }
+            }
+        }
+        seen.set(key, rule);
+    }
+}
+/**
+ * How much of `name` (`registry/repository`) the prefix covers, or -1. A plain prefix covers the
+ * name when it is the name or the name continues with `/` after it. Unlike containers/image,
+ * `example.com` does not cover `example.com:5000/x`: containers/image calls that match
+ * unintended, and another port is another registry. `*.example.com` covers any host ending in
+ * `.example.com`, with any port; the whole host (port included) is what gets replaced.
+ */
+function covered(name, prefix) {
+    if (prefix.startsWith('*.')) {
+        const slash = name.indexOf('/');
+        const host = slash >= 0 ? name.slice(0, slash) : name;
+        const hostname = host.replace(/:\d+$/, '');
+        const domain = prefix.slice(1);
+        return hostname.endsWith(domain) && hostname.length > domain.length ? host.length : -1;
+    }
+    if (name === prefix || name.startsWith(prefix + '/'))
+        return prefix.length;
+    return -1;
+}
+/**
+ * The rule for a name: the longest matching prefix, by the prefix's own length as containers/image
+ * measures it (so `a.example.com` beats `*.example.com`); among equally long ones the first in
+ * prefix order.
+ */
+function findRule(rules, name) {
+    let best;
+    for (const rule of rules) {
+        const n = covered(name, rule.prefix);
+        if (n >= 0 && (!best || rule.prefix.length > best.rule.prefix.length))
+            best = { rule, covered: n };
+    }
+    return best;
+}
+/** Mirrors in their order, minus those that may not serve this kind of reference. */
+function usableMirrors(rule, byDigest) {
+    // Tags move, so a mirror that only copied some content by digest may hold a stale or wrong
+    // image under a tag: `mirror-by-digest-only` / `digest-only` mirrors never serve tags. A tag
+    // and a digest together is a digest pull.
+    if (rule.mirrorByDigestOnly)
+        return byDigest ? rule.mirrors : [];
+    return rule.mirrors.filter((m) => (m.pullFromMirror === 'digest-only' ? byDigest : m.pullFromMirror === 'tag-only' ? !byDigest : true));
+}
+/**
+ * Where to try pulling `ref` from, in order: the usable mirrors, then the primary location, each
+ * with the matched prefix replaced by its location. No matching rule: `ref` itself. The primary
+ * is always last, as in containers/image: mirrors are a preference, not a replacement; to never
+ * touch the origin, block its host (a `blocked = true` entry for the host), which drops every
+ * candidate on that host.
+ */
+function resolvePull(conf, ref) {
+    const name = repositoryName(ref);
+    const match = findRule(conf.rules, name);
+    if (!match)
+        return [{ ...ref, insecure: false, mirror: false }];
+    const { rule } = match;
+    // A blocked entry refuses the pull outright, even when it has mirrors (containers/image).
+    if (rule.blocked)
+        throw new RegistryBlockedError(formatReference(ref), rule.prefix, rule.file);
+    const mirrors = usableMirrors(rule, ref.digest !== undefined);
+    const endpoints = [
+        ...mirrors.map((m) => ({ location: m.location, insecure: m.insecure, mirror: true })),
+        { location: rule.location, insecure: rule.insecure, mirror: false },
+    ];
+    const candidates = endpoints.map((e) => ({ ...rewrite(ref, match, e.location), insecure: e.insecure, mirror: e.mirror }));
+    // containers/image looks each candidate's host up again and refuses a blocked one, so the
+    // origin can be blocked while some of its repositories are served from mirrors.
+    const blocking = candidates.map((c) => findRule(conf.rules, c.registry)?.rule).map((r) => (r?.blocked ? r : undefined));
+    const allowed = candidates.filter((_, i) => !blocking[i]);
+    if (allowed.length === 0) {
+        const first = blocking[0];
+        const skipped = rule.mirrors.length - mirrors.length;
+        const why = skipped > 0 ? `; ${skipped === 1 ? 'its mirror serves' : `its ${skipped} mirrors serve`} ${ref.digest ? 'tags' : 'digests'} only` : '';
+        throw new RegistryBlockedError(formatReference(ref), first.prefix, first.file, why);
+    }
+    return allowed;
+}
+/** `ref` with the covered part of its name replaced by `location`; tag and digest kept. */
+function rewrite(ref, match, location) {
+    // A wildcard prefix without a location pulls the name as it is.
+    if (!location)
+        return { ...ref };
+    const name = repositoryName(ref);
+    const rewritten = location + name.slice(match.covered);
+    const fail = () => new RegistriesConfError(`${match.rule.file}: [[registry]] "${match.rule.prefix}": ${formatReference(ref)} rewrites to "${rewritten}", which is not an image name`);
+    if (!rewritten.includes('/'))
+        throw fail();
+    let parsed;
+    try {
+        parsed = reference_parseReference(rewritten);
+    }
+    catch {
+        throw fail();
+    }
+    return {
+        registry: parsed.registry,
+        repository: parsed.repository,
+        ...(ref.tag !== undefined && { tag: ref.tag }),
+        ...(ref.digest !== undefined && { digest: ref.digest }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/registry/endpoints.ts
+
+
+
 
 /**
  * Registries by host for the two sides of a copy. Each side has its own TLS policy
@@ -54510,13 +56438,37 @@ function retryAfter(headers) {
 class RegistryEndpoints {
     sourceOptions;
     destinationOptions;
+    pullRules;
+    log;
     registries = new Map();
-    constructor(sourceOptions, destinationOptions) {
+    /** one MirroredSource per image reference, so the copy reuses what the probe learnt */
+    mirrored = new Map();
+    constructor(sourceOptions, destinationOptions, 
+    /** registries.conf: applies to source pulls only, never to the destination */
+    pullRules = { files: [], rules: [], ignored: [] }, log = { debug: () => { } }) {
         this.sourceOptions = sourceOptions;
         this.destinationOptions = destinationOptions;
+        this.pullRules = pullRules;
+        this.log = log;
     }
+    /** The source keeps its name; registries.conf may send the pull to mirrors first (enclaves, ref §13.1). */
     source(ref) {
-        return this.registry('src', ref.registry, this.sourceOptions).repository(ref.repository, 'pull');
+        const candidates = resolvePull(this.pullRules, ref);
+        if (candidates.length === 1)
+            return this.pullRepository(candidates[0]);
+        const key = formatReference(ref);
+        let src = this.mirrored.get(key);
+        if (!src) {
+            src = new MirroredSource(repositoryName(ref), candidates.map((c) => this.pullRepository(c)), this.log);
+            this.mirrored.set(key, src);
+        }
+        return src;
+    }
+    /** `insecure = true` in registries.conf turns TLS verification off (and allows plain HTTP) for that host only. */
+    pullRepository(c) {
+        const insecure = c.insecure && this.sourceOptions.tlsVerify;
+        const options = insecure ? { ...this.sourceOptions, tlsVerify: false } : this.sourceOptions;
+        return this.registry(insecure ? 'src-insecure' : 'src', c.registry, options).repository(c.repository, 'pull');
     }
     destination(ref) {
         return this.registry('dest', ref.registry, this.destinationOptions).repository(ref.repository, 'push');
@@ -54540,6 +56492,7 @@ class RegistryEndpoints {
 }
 
 ;// CONCATENATED MODULE: ./src/workflows/endpoints.ts
+
 
 
 /** Registries for real hosts; the local store or archives for the pseudo host. */
@@ -54574,7 +56527,13 @@ function registryEndpoints(options, log) {
         uploadChunkSize: options.uploadChunkSize,
         log: (m) => log.debug(m),
     });
-    return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir));
+    // Loaded once, up front: a bad registries.conf fails the run before anything is copied.
+    const pullRules = loadRegistriesConf();
+    for (const i of pullRules.ignored)
+        (i.unknown ? log.warn.bind(log) : log.debug.bind(log))(`${i.file}: ${i.key}: ${i.reason}`);
+    if (pullRules.files.length > 0)
+        log.info(`registries.conf: ${pullRules.files.join(', ')}`);
+    return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir), pullRules, log);
 }
 
 ;// CONCATENATED MODULE: ./src/outputs/mapping.ts
@@ -54964,7 +56923,7 @@ async function diskToMirror(options, log, hooks = {}) {
     const layout = layers.length > 1 ? new StackedLayout(layers) : archives;
     const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
         host: options.storeHost,
-        source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`),
+        source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`, 'an earlier archive carried it: push that archive first, or pass the mirror-to-disk store with --cache-dir'),
     });
     try {
         await checkDestinationAccess(endpoints, options.destination);
@@ -55952,15 +57911,16 @@ async function gatherArchiveContent(store, tasks, history) {
         if (!entries.has(name))
             entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => external_node_stream_.Readable.from([Buffer.from(digest)]) });
     };
-    const data = (digest, size) => {
+    const data = (digest, size, always = false) => {
         const name = blobDataPath(digest);
         if (entries.has(name))
             return;
-        if (history.has(digest)) {
+        if (history.has(digest) && !always) {
             skipped++;
             return;
         }
-        shipped.add(digest);
+        if (!always)
+            shipped.add(digest);
         entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest)) });
     };
     for (const task of tasks) {
@@ -55973,7 +57933,9 @@ async function gatherArchiveContent(store, tasks, history) {
         }
         for (const m of content.manifests) {
             link(revisionLinkPath(ref.repository, m.digest), m.digest);
-            data(m.digest, m.bytes.length);
+            // Manifests always travel (a few KiB): without them disk to mirror cannot even tell that
+            // the destination already has an image an earlier archive carried.
+            data(m.digest, m.bytes.length, true);
         }
         for (const b of content.blobs) {
             link(layerLinkPath(ref.repository, b.digest), b.digest);
@@ -56052,6 +58014,10 @@ async function mirrorToDisk(options, log, hooks = {}) {
                     log.info(`predicted archives: ${predicted}`);
             });
         }
+        // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.
+        const past = await removePastArchives(options.archiveDir);
+        if (past.length)
+            log.debug(`removed ${past.length} archive(s) of an earlier run`);
         const startedAt = new Date().toISOString();
         log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
         hooks.copyStarting?.(plan.tasks.length);

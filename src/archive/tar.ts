@@ -370,7 +370,11 @@ export async function readTarIndex(file: FileHandle, label: string): Promise<Tar
   let offset = 0;
 
   for (;;) {
-    if (offset >= fileSize) break; // no end-of-archive blocks: tolerated, as GNU tar and Go do
+    if (offset >= fileSize) {
+      // Every writer we read (ours, Go's archive/tar under oc-mirror, GNU tar) ends with zero
+      // blocks; a file that stops on an entry boundary without them was cut short in transfer.
+      throw new ArchiveError(`archive "${label}" is truncated: it ends at offset ${offset} without the end-of-archive blocks`);
+    }
     if (fileSize - offset < BLOCK_SIZE) {
       throw new ArchiveError(`archive "${label}" is truncated: a header at offset ${offset} is cut by the end of the file`);
     }

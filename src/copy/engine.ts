@@ -1,6 +1,6 @@
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errorMessage, OcMirrorError } from '../errors.js';
+import { errorMessage, NotFoundError, OcMirrorError } from '../errors.js';
 import { VerifyingStream } from '../image/digest.js';
 import { viewManifest, type Descriptor, type RawManifest } from '../image/manifest.js';
 import { parseReference, pullReference, type ImageReference } from '../image/reference.js';
@@ -45,6 +45,8 @@ export class CopyEngine {
   private readonly images: Limiter;
   /** host|repository|digest → the blob is (being made) present there in this run */
   private readonly present = new Map<string, Promise<void>>();
+  /** host → repositories where the probe found an image already present */
+  private readonly presentRepositories = new Map<string, Set<string>>();
   /** host|digest → a repository of that host that has or is getting the blob: a mount source */
   private readonly located = new Map<string, BlobInFlight>();
 
@@ -63,9 +65,13 @@ export class CopyEngine {
    */
   async run(tasks: CopyTask[], signal?: AbortSignal): Promise<TaskOutcome[]> {
     const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
+    // All probes finish before the first copy, so every copy knows which images (and blobs) the
+    // destination already holds: disk to mirror of an incremental archive mounts blobs that an
+    // earlier archive brought instead of looking for them in this one.
+    const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
     return Promise.all(
-      tasks.map(async (task) => {
-        const probe = await probes.run(() => this.probe(task, signal));
+      tasks.map(async (task, i) => {
+        const probe = probed[i];
         if (probe?.present) {
           const result: ImageCopyResult = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
           this.options.listener?.({ type: 'image-started', task });
@@ -75,6 +81,30 @@ export class CopyEngine {
         return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
       }),
     );
+  }
+
+  /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
+  private notePresent(dst: ImageDestination, top: RawManifest): void {
+    let repos = this.presentRepositories.get(dst.host);
+    if (!repos) this.presentRepositories.set(dst.host, (repos = new Set()));
+    repos.add(dst.repository);
+    const view = viewManifest(top, dst.name);
+    if (view.kind !== 'image') return;
+    for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+      const key = `${dst.host}|${blob.digest}`;
+      if (!this.located.has(key)) this.located.set(key, { repository: dst.repository, done: Promise.resolve() });
+    }
+  }
+
+  /**
+   * A blob the source does not have may still be at the destination, in the repository of an
+   * image found present (an index's children were not read): try those as mount sources.
+   */
+  private async mountFromPresentImages(desc: Descriptor, dst: ImageDestination, signal: AbortSignal): Promise<boolean> {
+    if (!dst.mountBlob) return false;
+    const repos = [...(this.presentRepositories.get(dst.host) ?? [])].filter((r) => r !== dst.repository).slice(0, 32);
+    for (const repo of repos) if (await dst.mountBlob(desc, repo, signal)) return true;
+    return false;
   }
 
   /**
@@ -88,8 +118,10 @@ export class CopyEngine {
       const srcRef = parseReference(task.pullFrom ?? task.source);
       const dstRef = parseReference(task.destination);
       const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
-      const existing = await this.endpoints.destination(dstRef).manifestDigest(dstRef.tag ?? top.digest, signal);
-      return { top, present: existing === top.digest };
+      const dst = this.endpoints.destination(dstRef);
+      const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
+      if (present) this.notePresent(dst, top);
+      return { top, present };
     } catch {
       return undefined;
     }
@@ -259,7 +291,16 @@ export class CopyEngine {
       result.blobsReused++;
       return;
     }
-    const body = await src.getBlob(desc, signal);
+    let body: Readable;
+    try {
+      body = await src.getBlob(desc, signal);
+    } catch (err) {
+      if (err instanceof NotFoundError && (await this.mountFromPresentImages(desc, dst, signal))) {
+        result.blobsReused++;
+        return;
+      }
+      throw err;
+    }
     const verifier = new VerifyingStream(desc.digest, desc.size, `${src.name}@${desc.digest}`, (n) => progress.add(n));
     let streamError: Error | undefined;
     pipeline(body, verifier, (err) => {

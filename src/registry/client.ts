@@ -149,6 +149,9 @@ export class Registry {
           headers: { 'user-agent': USER_AGENT, ...opts.headers, ...(authorization && { authorization }) },
           body: opts.body,
           signal: opts.signal,
+          // undici closes the connection after a HEAD unless told not to; registries answer HEAD
+          // without a body, so the connection can be reused (one TCP/TLS handshake saved per HEAD).
+          ...(method === 'HEAD' && { reset: false }),
         });
       } catch (err) {
         if ((err as Error).name === 'AbortError' || opts.signal?.aborted) throw err;

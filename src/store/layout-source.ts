@@ -21,8 +21,10 @@ export class LayoutSource implements ImageSource {
     readonly repository: string,
     /** how this layout is named in messages, e.g. the store path or `archives in /mnt/disk` */
     label: string,
+    /** said when a blob is missing: what the user can do about it */
+    private readonly missingHint?: string,
   ) {
-    this.name = `${label}/${repository}`;
+    this.name = `${repository} (${label})`;
   }
 
   async getManifest(reference: string, _signal?: AbortSignal): Promise<RawManifest> {
@@ -42,7 +44,7 @@ export class LayoutSource implements ImageSource {
     const linked = (await this.layout.size(layerLinkPath(this.repository, desc.digest))) !== undefined
       || (await this.layout.size(revisionLinkPath(this.repository, desc.digest))) !== undefined;
     const stream = linked ? await this.layout.open(blobDataPath(desc.digest)) : undefined;
-    if (!stream) throw new NotFoundError(`${this.name}: blob ${desc.digest} not found`, 404);
+    if (!stream) throw new NotFoundError(`${this.name}: blob ${desc.digest} not found${this.missingHint ? `; ${this.missingHint}` : ''}`, 404);
     return stream;
   }
 

@@ -9,7 +9,7 @@ import type { LocalStore } from '../store/store.js';
 
 export interface ArchiveContent {
   entries: ArchiveEntry[];
-  /** digests whose data is in these archives (for the history) */
+  /** blob digests whose data is in these archives (for the history; manifests always travel) */
   shipped: Set<string>;
   /** digests left out because an earlier archive carried them */
   skipped: number;
@@ -28,14 +28,14 @@ export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[],
   const link = (name: string, digest: string) => {
     if (!entries.has(name)) entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => Readable.from([Buffer.from(digest)]) });
   };
-  const data = (digest: string, size: number) => {
+  const data = (digest: string, size: number, always = false) => {
     const name = blobDataPath(digest);
     if (entries.has(name)) return;
-    if (history.has(digest)) {
+    if (history.has(digest) && !always) {
       skipped++;
       return;
     }
-    shipped.add(digest);
+    if (!always) shipped.add(digest);
     entries.set(name, { name, size, source: async () => createReadStream(store.blobPath(digest)) });
   };
   for (const task of tasks) {
@@ -48,7 +48,9 @@ export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[],
     }
     for (const m of content.manifests) {
       link(revisionLinkPath(ref.repository, m.digest), m.digest);
-      data(m.digest, m.bytes.length);
+      // Manifests always travel (a few KiB): without them disk to mirror cannot even tell that
+      // the destination already has an image an earlier archive carried.
+      data(m.digest, m.bytes.length, true);
     }
     for (const b of content.blobs) {
       link(layerLinkPath(ref.repository, b.digest), b.digest);

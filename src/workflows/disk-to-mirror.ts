@@ -48,7 +48,13 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
   const layout = layers.length > 1 ? new StackedLayout(layers) : archives;
   const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
     host: options.storeHost,
-    source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`),
+    source: (repo) =>
+      new LayoutSource(
+        layout,
+        repo,
+        `archives in ${options.fromDir}`,
+        'an earlier archive carried it: push that archive first, or pass the mirror-to-disk store with --cache-dir',
+      ),
   });
   try {
     await checkDestinationAccess(endpoints, options.destination);

@@ -6,6 +6,7 @@ import type { MirrorOptions } from '../options.js';
 import type { RegistryOptions } from '../registry/client.js';
 import { credentialLookup } from '../registry/credentials.js';
 import { RegistryEndpoints } from '../registry/endpoints.js';
+import { loadRegistriesConf } from '../registry/registries-conf.js';
 
 /** A local image holder (the store, archives) addressed by the pseudo host `localhost:<port>`, as oc-mirror's cache. */
 export interface LocalEndpoint {
@@ -46,5 +47,9 @@ export function registryEndpoints(options: MirrorOptions, log: Logger): Registry
     uploadChunkSize: options.uploadChunkSize,
     log: (m: string) => log.debug(m),
   });
-  return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir));
+  // Loaded once, up front: a bad registries.conf fails the run before anything is copied.
+  const pullRules = loadRegistriesConf();
+  for (const i of pullRules.ignored) (i.unknown ? log.warn.bind(log) : log.debug.bind(log))(`${i.file}: ${i.key}: ${i.reason}`);
+  if (pullRules.files.length > 0) log.info(`registries.conf: ${pullRules.files.join(', ')}`);
+  return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir), pullRules, log);
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { readHistory, writeHistory } from '../archive/history.js';
-import { predictArchives, writeArchives } from '../archive/writer.js';
+import { predictArchives, removePastArchives, writeArchives } from '../archive/writer.js';
 import { archiveSizeGiB } from '../config/defaults.js';
 import { loadImageSetConfiguration } from '../config/load.js';
 import { CopyEngine } from '../copy/engine.js';
@@ -66,6 +66,9 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
       });
     }
 
+    // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.
+    const past = await removePastArchives(options.archiveDir!);
+    if (past.length) log.debug(`removed ${past.length} archive(s) of an earlier run`);
     const startedAt = new Date().toISOString();
     log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
     hooks.copyStarting?.(plan.tasks.length);

@@ -1,0 +1,100 @@
+/**
+ * What the benchmark asks the registries, outside the timed parts: is the mirror complete and
+ * byte-identical (digests), and how many HTTP requests did a run make (from the access log).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clientFor, MediaTypes, type PushedImage } from '../test/support/images.js';
+import type { TestRegistry } from '../test/support/registry.js';
+import { pool } from './dataset.js';
+
+const ACCEPT = [MediaTypes.ociIndex, MediaTypes.ociManifest, MediaTypes.dockerList, MediaTypes.dockerManifest].join(', ');
+
+export interface VerifyResult {
+  ok: boolean;
+  manifestsChecked: number;
+  blobsChecked: number;
+  problems: string[];
+}
+
+/**
+ * Checks that `dst` has every image at `<prefix>/<repo>:<tag>` with the source's digest, every
+ * child manifest of an index by digest, and every config/layer blob with the right size (HEAD
+ * requests only, so it stays cheap).
+ */
+export async function verifyMirror(dst: TestRegistry, prefix: string, pushed: PushedImage[]): Promise<VerifyResult> {
+  const http = clientFor(dst);
+  const problems: string[] = [];
+  let manifests = 0;
+  let blobs = 0;
+  const headManifest = async (repo: string, ref: string, want: string) => {
+    manifests++;
+    const res = await http.request('HEAD', `/v2/${repo}/manifests/${ref}`, { headers: { accept: ACCEPT } });
+    const got = res.headers['docker-content-digest'];
+    if (res.status !== 200) problems.push(`${repo}:${ref}: HTTP ${res.status}`);
+    else if (got !== want) problems.push(`${repo}:${ref}: digest ${String(got)}, source has ${want}`);
+  };
+  await pool(pushed, 8, async (img) => {
+    const repo = prefix ? `${prefix}/${img.repo}` : img.repo;
+    await headManifest(repo, img.tag ?? img.digest, img.digest);
+    for (const child of img.children ?? []) await headManifest(repo, child.digest, child.digest);
+    for (const b of img.blobs) {
+      blobs++;
+      const res = await http.request('HEAD', `/v2/${repo}/blobs/${b.digest}`);
+      const len = Number(res.headers['content-length']);
+      if (res.status !== 200) problems.push(`${repo}@${b.digest}: blob HTTP ${res.status}`);
+      else if (len !== b.size) problems.push(`${repo}@${b.digest}: blob is ${len} bytes, source has ${b.size}`);
+    }
+  });
+  return { ok: problems.length === 0, manifestsChecked: manifests, blobsChecked: blobs, problems };
+}
+
+/** HTTP requests of one run by method and kind, e.g. `HEAD blob: 120`. */
+export type RequestCounts = Record<string, number>;
+
+let markers = 0;
+
+/**
+ * Brackets a run in a registry's access log: `start()` before, `stop()` after it, and the
+ * requests logged in between are counted. The markers are GET /v2/?bench-mark=… requests, so the
+ * count survives the log buffer of TestRegistry being trimmed.
+ */
+export async function accessLogWindow(reg: TestRegistry): Promise<{ stop(): Promise<RequestCounts> }> {
+  const id = `${process.pid}-${++markers}`;
+  const begin = `bench-mark=${id}-begin`;
+  const end = `bench-mark=${id}-end`;
+  await mark(reg, begin);
+  return {
+    async stop() {
+      await mark(reg, end);
+      const log = reg.logs();
+      const from = log.lastIndexOf(begin);
+      const to = log.lastIndexOf(end);
+      if (from < 0 || to < 0) return { unknown: 1 };
+      return countRequests(log.slice(log.indexOf('\n', from) + 1, log.lastIndexOf('\n', to)));
+    },
+  };
+}
+
+async function mark(reg: TestRegistry, marker: string): Promise<void> {
+  const res = await fetch(`${reg.url}/v2/?${marker}`);
+  await res.arrayBuffer();
+  // the access log line is written after the answer, and reaches us through a pipe
+  for (let i = 0; i < 200 && !reg.logs().includes(marker); i++) await sleep(5);
+}
+
+const ACCESS_RE = /"(GET|HEAD|POST|PUT|PATCH|DELETE) \/v2\/(\S*) HTTP\/[\d.]+" (\d{3})/g;
+
+export function countRequests(log: string): RequestCounts {
+  const counts: RequestCounts = {};
+  let total = 0;
+  for (const m of log.matchAll(ACCESS_RE)) {
+    const [, method, path, status] = m;
+    const kind = path === '' || path!.startsWith('?') ? 'base' : path!.includes('/blobs/uploads/') ? 'upload' : path!.includes('/blobs/') ? 'blob' : path!.includes('/manifests/') ? 'manifest' : 'other';
+    const mount = method === 'POST' && /[?&]mount=/.test(path!);
+    const key = `${method} ${kind}${mount ? ' mount' : ''}${mount || !status!.startsWith('2') ? ` ${status}` : ''}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+    total++;
+  }
+  counts.total = total;
+  return counts;
+}
