@@ -370,6 +370,9 @@ export async function readTarIndex(file: FileHandle, label: string): Promise<Tar
   let offset = 0;
 
   for (;;) {
+    if (offset >= fileSize && (pax || longName !== undefined || longLink !== undefined)) {
+      throw new ArchiveError(`archive "${label}" is truncated: it ends after an extended header, before the entry it describes`);
+    }
     if (offset >= fileSize) {
       // Every writer we read (ours, Go's archive/tar under oc-mirror, GNU tar) ends with zero
       // blocks; a file that stops on an entry boundary without them was cut short in transfer.
