@@ -52835,464 +52835,6 @@ function checkKindAndStanzas(root, rules, at) {
         throw at.error(rules.stanza, `missing: ${rules.kind} needs a ${rules.stanza} stanza`, rootLine);
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/image/manifest.ts
-
-
-const MediaType = {
-    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-    OciIndex: 'application/vnd.oci.image.index.v1+json',
-    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-    OciArtifactManifest: 'application/vnd.oci.artifact.manifest.v1+json',
-};
-/** What we tell registries we can read; everything else reaches us only if they ignore Accept. */
-const MANIFEST_ACCEPT = [
-    MediaType.OciIndex,
-    MediaType.DockerManifestList,
-    MediaType.OciManifest,
-    MediaType.DockerManifest,
-    MediaType.OciArtifactManifest,
-].join(', ');
-function isIndexMediaType(mediaType) {
-    return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
-}
-/**
- * Reads what a manifest references. Image and artifact manifests of any media type are read by
- * shape (`config`, `layers`, `blobs`), so that sigstore signatures, attestations and other OCI
- * artifacts pass through unchanged with their blobs.
- */
-function viewManifest(m, what) {
-    let doc;
-    try {
-        doc = JSON.parse(m.bytes.toString('utf8'));
-    }
-    catch {
-        throw new DigestMismatchError(`${what}: manifest ${m.digest} is not valid JSON`);
-    }
-    if (typeof doc !== 'object' || doc === null)
-        throw new DigestMismatchError(`${what}: manifest ${m.digest} is not a JSON object`);
-    const o = doc;
-    const mediaType = typeof o.mediaType === 'string' ? o.mediaType : m.mediaType;
-    if (isIndexMediaType(mediaType) || (Array.isArray(o.manifests) && !o.layers && !o.config)) {
-        return { kind: 'index', manifests: descriptors(o.manifests, what) };
-    }
-    if (o.schemaVersion === 1) {
-        throw new DigestMismatchError(`${what}: Docker schema 1 manifests are not supported (convert the image to schema 2 or OCI)`);
-    }
-    const config = o.config ? descriptors([o.config], what)[0] : undefined;
-    const layers = [...descriptors(o.layers ?? [], what), ...descriptors(o.blobs ?? [], what)];
-    return { kind: 'image', ...(config && { config }), layers };
-}
-function descriptors(list, what) {
-    if (!Array.isArray(list))
-        throw new DigestMismatchError(`${what}: manifest has a malformed descriptor list`);
-    return list.map((d) => {
-        const desc = d;
-        if (!desc || typeof desc.digest !== 'string' || !isDigest(desc.digest) || typeof desc.size !== 'number' || desc.size < 0) {
-            throw new DigestMismatchError(`${what}: manifest has a descriptor without a valid digest and size`);
-        }
-        return desc;
-    });
-}
-/** Builds a RawManifest from received bytes and checks them against what we asked for. */
-function receivedManifest(bytes, mediaType, what, expectedDigest) {
-    const algorithm = expectedDigest ? expectedDigest.slice(0, expectedDigest.indexOf(':')) : 'sha256';
-    const digest = digestOf(bytes, algorithm);
-    if (expectedDigest && digest !== expectedDigest) {
-        throw new DigestMismatchError(`${what}: manifest content has digest ${digest}, expected ${expectedDigest}`);
-    }
-    return { bytes, mediaType: mediaType || sniffMediaType(bytes), digest };
-}
-function sniffMediaType(bytes) {
-    try {
-        const o = JSON.parse(bytes.toString('utf8'));
-        if (o.mediaType)
-            return o.mediaType;
-        return o.manifests ? MediaType.OciIndex : MediaType.OciManifest;
-    }
-    catch {
-        return MediaType.OciManifest;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/copy/limit.ts
-/** A counting semaphore: at most `size` holders at once, served in arrival order. */
-class Limiter {
-    size;
-    active = 0;
-    waiting = [];
-    constructor(size) {
-        this.size = size;
-    }
-    async run(fn) {
-        if (this.active >= this.size)
-            await new Promise((resolve) => this.waiting.push(resolve));
-        else
-            this.active++;
-        try {
-            return await fn();
-        }
-        finally {
-            const next = this.waiting.shift();
-            if (next)
-                next();
-            else
-                this.active--;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/copy/retry.ts
-
-const NETWORK_CODES = new Set([
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'ECONNABORTED',
-    'ETIMEDOUT',
-    'EPIPE',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'ECONNECTION',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Network errors, 429 and 500–504 are worth another attempt; refusals and bad content are not. */
-function isRetryable(err) {
-    if (err instanceof DigestMismatchError || err instanceof NotFoundError)
-        return false;
-    if (err instanceof AuthError)
-        return err.status === 429;
-    if (err instanceof RegistryError)
-        return err.status === 429 || (err.status !== undefined && err.status >= 500 && err.status <= 504);
-    const e = err;
-    if (e?.name === 'AbortError' || e?.name === 'TimeoutError')
-        return false;
-    return NETWORK_CODES.has(e?.code ?? '') || NETWORK_CODES.has(e?.cause?.code ?? '');
-}
-/** How long to wait before attempt `attempt + 1`, honouring the registry's Retry-After. */
-function retryDelay(policy, attempt, err) {
-    const base = policy.retryDelayMs > 0 ? policy.retryDelayMs : Math.min(60_000, 1000 * 2 ** (attempt - 1));
-    const after = err instanceof RegistryError && err.retryAfter !== undefined ? err.retryAfter * 1000 : 0;
-    return Math.max(base, Math.min(after, 300_000));
-}
-
-;// CONCATENATED MODULE: ./src/copy/engine.ts
-
-
-
-
-
-
-
-
-const PROGRESS_INTERVAL_MS = 250;
-/**
- * Copies images, children before parents so that a registry never sees a manifest whose
- * references are missing. Blobs stream from source to destination through a verifier; nothing is
- * staged on disk and no layer is held in memory.
- */
-class CopyEngine {
-    endpoints;
-    options;
-    images;
-    /** host|repository|digest → the blob is (being made) present there in this run */
-    present = new Map();
-    /** host → repositories where the probe found an image already present */
-    presentRepositories = new Map();
-    /** host|digest → a repository of that host that has or is getting the blob: a mount source */
-    located = new Map();
-    constructor(endpoints, options) {
-        this.endpoints = endpoints;
-        this.options = options;
-        this.images = new Limiter(options.parallelImages);
-    }
-    /**
-     * Runs every task; one failing image never stops the others. Outcomes keep the tasks' order.
-     * First every image is probed with wide concurrency (a manifest GET and a HEAD are cheap), so a
-     * re-run of an unchanged set finishes in the time of its requests; only images that need copying
-     * then queue for the `parallelImages` slots, taking the manifest they were probed with along.
-     */
-    async run(tasks, signal) {
-        const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
-        // All probes finish before the first copy, so every copy knows which images (and blobs) the
-        // destination already holds: disk to mirror of an incremental archive mounts blobs that an
-        // earlier archive brought instead of looking for them in this one.
-        const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
-        return Promise.all(tasks.map(async (task, i) => {
-            const probe = probed[i];
-            if (probe?.present) {
-                const result = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
-                this.options.listener?.({ type: 'image-started', task });
-                this.options.listener?.({ type: 'image-succeeded', task, result });
-                return { task, ok: true, result };
-            }
-            return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
-        }));
-    }
-    /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
-    notePresent(dst, top) {
-        let repos = this.presentRepositories.get(dst.host);
-        if (!repos)
-            this.presentRepositories.set(dst.host, (repos = new Set()));
-        repos.add(dst.repository);
-        const view = viewManifest(top, dst.name);
-        if (view.kind !== 'image')
-            return;
-        for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
-            const key = `${dst.host}|${blob.digest}`;
-            if (!this.located.has(key))
-                this.located.set(key, { repository: dst.repository, done: Promise.resolve() });
-        }
-    }
-    /**
-     * A blob the source does not have may still be at the destination, in the repository of an
-     * image found present (an index's children were not read): try those as mount sources.
-     */
-    async mountFromPresentImages(desc, dst, signal) {
-        if (!dst.mountBlob)
-            return false;
-        const repos = [...(this.presentRepositories.get(dst.host) ?? [])].filter((r) => r !== dst.repository).slice(0, 32);
-        for (const repo of repos)
-            if (await dst.mountBlob(desc, repo, signal))
-                return true;
-        return false;
-    }
-    /**
-     * The source manifest, and whether the destination already has it under the tag. Any error
-     * leaves the answer to the copy itself, which has retries, a timeout and error reporting.
-     */
-    async probe(task, outer) {
-        try {
-            const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
-            const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-            const srcRef = reference_parseReference(task.pullFrom ?? task.source);
-            const dstRef = reference_parseReference(task.destination);
-            const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
-            const dst = this.endpoints.destination(dstRef);
-            const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
-            if (present)
-                this.notePresent(dst, top);
-            return { top, present };
-        }
-        catch {
-            return undefined;
-        }
-    }
-    async copyWithRetries(task, outer, probed) {
-        const emit = this.options.listener ?? (() => { });
-        if (outer?.aborted)
-            return { task, ok: false, error: 'cancelled' };
-        emit({ type: 'image-started', task });
-        const timeout = AbortSignal.timeout(this.options.imageTimeoutMs);
-        const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-        for (let attempt = 1;; attempt++) {
-            try {
-                // The probed manifest saves a request on the first attempt; a retry starts afresh.
-                const result = await this.copyImage(task, signal, attempt === 1 ? probed : undefined);
-                emit({ type: 'image-succeeded', task, result });
-                return { task, ok: true, result };
-            }
-            catch (err) {
-                let message = errorMessage(err);
-                if (timeout.aborted)
-                    message = `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout)`;
-                else if (outer?.aborted)
-                    message = 'cancelled';
-                const retry = !signal.aborted && attempt <= this.options.retryTimes && isRetryable(err);
-                if (!retry) {
-                    emit({ type: 'image-failed', task, error: message });
-                    return { task, ok: false, error: message };
-                }
-                const delayMs = retryDelay(this.options, attempt, err);
-                emit({ type: 'image-retrying', task, attempt, delayMs, error: message });
-                try {
-                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal });
-                }
-                catch {
-                    const why = timeout.aborted ? `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout); last error: ${message}` : 'cancelled';
-                    emit({ type: 'image-failed', task, error: why });
-                    return { task, ok: false, error: why };
-                }
-            }
-        }
-    }
-    async copyImage(task, signal, probed) {
-        const srcRef = reference_parseReference(task.pullFrom ?? task.source);
-        const dstRef = reference_parseReference(task.destination);
-        const src = this.endpoints.source(srcRef);
-        const dst = this.endpoints.destination(dstRef);
-        const top = probed ?? (await src.getManifest(pullReference(srcRef), signal));
-        const target = dstRef.tag ?? top.digest;
-        if (dstRef.digest && dstRef.digest !== top.digest) {
-            throw new OcMirrorError(`${task.source}: source manifest is ${top.digest}, the plan expected ${dstRef.digest}`);
-        }
-        const result = { digest: top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: false };
-        if (!probed && (await dst.manifestDigest(target, signal)) === top.digest) {
-            result.alreadyPresent = true;
-            return result;
-        }
-        const progress = new Progress(task, this.options.listener);
-        const layers = new Limiter(this.options.parallelLayers);
-        try {
-            await this.copyTree(top, src, dst, layers, result, progress, signal, true);
-            await dst.putManifest(top, target, signal);
-        }
-        finally {
-            progress.flush();
-        }
-        return result;
-    }
-    /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
-    async copyTree(manifest, src, dst, layers, result, progress, signal, isTop) {
-        const view = viewManifest(manifest, src.name);
-        if (view.kind === 'index') {
-            await Promise.all(view.manifests.map(async (child) => {
-                if ((await dst.manifestDigest(child.digest, signal)) === child.digest)
-                    return;
-                const childManifest = await src.getManifest(child.digest, signal);
-                await this.copyTree(childManifest, src, dst, layers, result, progress, signal, false);
-            }));
-        }
-        else {
-            const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
-            await Promise.all(blobs.map((blob) => layers.run(() => this.copyBlob(blob, src, dst, result, progress, signal))));
-        }
-        if (!isTop)
-            await dst.putManifest(manifest, manifest.digest, signal);
-    }
-    /**
-     * Makes a blob present in the destination repository, once per repository per run: later
-     * needs in the same repository wait for the first. Two writers of one blob into one repository
-     * are not just waste: distribution rewrites the repository's link file in place, and a manifest
-     * PUT that reads it at that moment fails with DIGEST_INVALID.
-     */
-    async copyBlob(desc, src, dst, result, progress, signal) {
-        if (desc.urls?.length) {
-            // Foreign layers (Windows base layers) are fetched by clients from their URLs, not pushed.
-            return;
-        }
-        const key = `${dst.host}|${dst.repository}|${desc.digest}`;
-        for (;;) {
-            const pending = this.present.get(key);
-            if (!pending)
-                break;
-            try {
-                await pending;
-                result.blobsReused++;
-                return;
-            }
-            catch {
-                // The first attempt failed; the loop lets exactly one waiter try again.
-            }
-        }
-        const attempt = this.placeBlob(desc, src, dst, result, progress, signal);
-        this.present.set(key, attempt);
-        attempt.catch(() => this.present.delete(key));
-        await attempt;
-    }
-    /** Mount from a repository of the same host that has (or is getting) the blob, else HEAD, else transfer. */
-    async placeBlob(desc, src, dst, result, progress, signal) {
-        const hostKey = `${dst.host}|${desc.digest}`;
-        const elsewhere = this.located.get(hostKey);
-        if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
-            const there = await elsewhere.done.then(() => true, () => false);
-            if (there && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
-                result.blobsReused++;
-                return;
-            }
-        }
-        const done = this.transferIfMissing(desc, src, dst, result, progress, signal);
-        if (!this.located.has(hostKey)) {
-            this.located.set(hostKey, { repository: dst.repository, done });
-            done.catch(() => this.located.delete(hostKey));
-        }
-        await done;
-    }
-    async transferIfMissing(desc, src, dst, result, progress, signal) {
-        if (await dst.hasBlob(desc, signal)) {
-            result.blobsReused++;
-            return;
-        }
-        let body;
-        try {
-            body = await src.getBlob(desc, signal);
-        }
-        catch (err) {
-            if (err instanceof NotFoundError && (await this.mountFromPresentImages(desc, dst, signal))) {
-                result.blobsReused++;
-                return;
-            }
-            throw err;
-        }
-        const verifier = new VerifyingStream(desc.digest, desc.size, `${src.name}@${desc.digest}`, (n) => progress.add(n));
-        let streamError;
-        (0,external_node_stream_.pipeline)(body, verifier, (err) => {
-            if (err)
-                streamError ??= err;
-        });
-        verifier.on('error', (err) => {
-            streamError ??= err;
-        });
-        try {
-            await dst.putBlob(desc, verifier, signal);
-        }
-        catch (err) {
-            // Free the source connection when the upload stopped before reading it all.
-            body.destroy();
-            verifier.destroy();
-            // The verifier's or the source's own error says more than the upload's "body error".
-            throw streamError ?? err;
-        }
-        if (streamError)
-            throw streamError;
-        result.blobsCopied++;
-        result.bytesCopied += desc.size;
-    }
-}
-function uniqueBlobs(descs) {
-    const seen = new Set();
-    return descs.filter((d) => !seen.has(d.digest) && (seen.add(d.digest), true));
-}
-/** Batches byte counts into events a few times a second, so listeners are not called per chunk. */
-class Progress {
-    task;
-    listener;
-    pending = 0;
-    last = Date.now();
-    constructor(task, listener) {
-        this.task = task;
-        this.listener = listener;
-    }
-    add(n) {
-        this.pending += n;
-        const now = Date.now();
-        if (now - this.last >= PROGRESS_INTERVAL_MS) {
-            this.last = now;
-            this.flush();
-        }
-    }
-    flush() {
-        if (this.pending > 0 && this.listener)
-            this.listener({ type: 'image-progress', task: this.task, bytes: this.pending });
-        this.pending = 0;
-    }
-}
-function formatDuration(ms) {
-    if (ms % 3_600_000 === 0)
-        return `${ms / 3_600_000}h`;
-    if (ms % 60_000 === 0)
-        return `${ms / 60_000}m`;
-    if (ms % 1000 === 0)
-        return `${ms / 1000}s`;
-    return `${ms}ms`;
-}
-
 ;// CONCATENATED MODULE: ./src/outputs/report.ts
 /** In the order oc-mirror prints them and sets their exit-code bits. */
 const ORIGINS = ['release', 'operator', 'additional', 'helm'];
@@ -53748,6 +53290,86 @@ class DirectoryLayout {
                 return [];
             throw err;
         }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/image/manifest.ts
+
+
+const MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    OciArtifactManifest: 'application/vnd.oci.artifact.manifest.v1+json',
+};
+/** What we tell registries we can read; everything else reaches us only if they ignore Accept. */
+const MANIFEST_ACCEPT = [
+    MediaType.OciIndex,
+    MediaType.DockerManifestList,
+    MediaType.OciManifest,
+    MediaType.DockerManifest,
+    MediaType.OciArtifactManifest,
+].join(', ');
+function isIndexMediaType(mediaType) {
+    return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
+}
+/**
+ * Reads what a manifest references. Image and artifact manifests of any media type are read by
+ * shape (`config`, `layers`, `blobs`), so that sigstore signatures, attestations and other OCI
+ * artifacts pass through unchanged with their blobs.
+ */
+function viewManifest(m, what) {
+    let doc;
+    try {
+        doc = JSON.parse(m.bytes.toString('utf8'));
+    }
+    catch {
+        throw new DigestMismatchError(`${what}: manifest ${m.digest} is not valid JSON`);
+    }
+    if (typeof doc !== 'object' || doc === null)
+        throw new DigestMismatchError(`${what}: manifest ${m.digest} is not a JSON object`);
+    const o = doc;
+    const mediaType = typeof o.mediaType === 'string' ? o.mediaType : m.mediaType;
+    if (isIndexMediaType(mediaType) || (Array.isArray(o.manifests) && !o.layers && !o.config)) {
+        return { kind: 'index', manifests: descriptors(o.manifests, what) };
+    }
+    if (o.schemaVersion === 1) {
+        throw new DigestMismatchError(`${what}: Docker schema 1 manifests are not supported (convert the image to schema 2 or OCI)`);
+    }
+    const config = o.config ? descriptors([o.config], what)[0] : undefined;
+    const layers = [...descriptors(o.layers ?? [], what), ...descriptors(o.blobs ?? [], what)];
+    return { kind: 'image', ...(config && { config }), layers };
+}
+function descriptors(list, what) {
+    if (!Array.isArray(list))
+        throw new DigestMismatchError(`${what}: manifest has a malformed descriptor list`);
+    return list.map((d) => {
+        const desc = d;
+        if (!desc || typeof desc.digest !== 'string' || !isDigest(desc.digest) || typeof desc.size !== 'number' || desc.size < 0) {
+            throw new DigestMismatchError(`${what}: manifest has a descriptor without a valid digest and size`);
+        }
+        return desc;
+    });
+}
+/** Builds a RawManifest from received bytes and checks them against what we asked for. */
+function receivedManifest(bytes, mediaType, what, expectedDigest) {
+    const algorithm = expectedDigest ? expectedDigest.slice(0, expectedDigest.indexOf(':')) : 'sha256';
+    const digest = digestOf(bytes, algorithm);
+    if (expectedDigest && digest !== expectedDigest) {
+        throw new DigestMismatchError(`${what}: manifest content has digest ${digest}, expected ${expectedDigest}`);
+    }
+    return { bytes, mediaType: mediaType || sniffMediaType(bytes), digest };
+}
+function sniffMediaType(bytes) {
+    try {
+        const o = JSON.parse(bytes.toString('utf8'));
+        if (o.mediaType)
+            return o.mediaType;
+        return o.manifests ? MediaType.OciIndex : MediaType.OciManifest;
+    }
+    catch {
+        return MediaType.OciManifest;
     }
 }
 
@@ -54559,6 +54181,44 @@ function retryAfter(headers) {
         return Math.max(0, seconds);
     const date = Date.parse(v);
     return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/copy/retry.ts
+
+const NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'ECONNECTION',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Network errors, 429 and 500–504 are worth another attempt; refusals and bad content are not. */
+function isRetryable(err) {
+    if (err instanceof DigestMismatchError || err instanceof NotFoundError)
+        return false;
+    if (err instanceof AuthError)
+        return err.status === 429;
+    if (err instanceof RegistryError)
+        return err.status === 429 || (err.status !== undefined && err.status >= 500 && err.status <= 504);
+    const e = err;
+    if (e?.name === 'AbortError' || e?.name === 'TimeoutError')
+        return false;
+    return NETWORK_CODES.has(e?.code ?? '') || NETWORK_CODES.has(e?.cause?.code ?? '');
+}
+/** How long to wait before attempt `attempt + 1`, honouring the registry's Retry-After. */
+function retryDelay(policy, attempt, err) {
+    const base = policy.retryDelayMs > 0 ? policy.retryDelayMs : Math.min(60_000, 1000 * 2 ** (attempt - 1));
+    const after = err instanceof RegistryError && err.retryAfter !== undefined ? err.retryAfter * 1000 : 0;
+    return Math.max(base, Math.min(after, 300_000));
 }
 
 ;// CONCATENATED MODULE: ./src/registry/mirrored-source.ts
@@ -56554,6 +56214,349 @@ function renderMappingLines(tasks) {
     return tasks.map((task) => `docker://${pullSpec(task.pullFrom ?? task.source)}=docker://${task.destination}\n`).join('');
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/copy/limit.ts
+/** A counting semaphore: at most `size` holders at once, served in arrival order. */
+class Limiter {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(fn) {
+        if (this.active >= this.size)
+            await new Promise((resolve) => this.waiting.push(resolve));
+        else
+            this.active++;
+        try {
+            return await fn();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active--;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/copy/engine.ts
+
+
+
+
+
+
+
+
+const PROGRESS_INTERVAL_MS = 250;
+/**
+ * Copies images, children before parents so that a registry never sees a manifest whose
+ * references are missing. Blobs stream from source to destination through a verifier; nothing is
+ * staged on disk and no layer is held in memory.
+ */
+class CopyEngine {
+    endpoints;
+    options;
+    images;
+    /** host|repository|digest → the blob is (being made) present there in this run */
+    present = new Map();
+    /** host → repositories where the probe found an image already present */
+    presentRepositories = new Map();
+    /** host|digest → a repository of that host that has or is getting the blob: a mount source */
+    located = new Map();
+    constructor(endpoints, options) {
+        this.endpoints = endpoints;
+        this.options = options;
+        this.images = new Limiter(options.parallelImages);
+    }
+    /**
+     * Runs every task; one failing image never stops the others. Outcomes keep the tasks' order.
+     * First every image is probed with wide concurrency (a manifest GET and a HEAD are cheap), so a
+     * re-run of an unchanged set finishes in the time of its requests; only images that need copying
+     * then queue for the `parallelImages` slots, taking the manifest they were probed with along.
+     */
+    async run(tasks, signal) {
+        const probes = new Limiter(Math.max(this.options.parallelImages, this.options.parallelImages * this.options.parallelLayers));
+        // All probes finish before the first copy, so every copy knows which images (and blobs) the
+        // destination already holds: disk to mirror of an incremental archive mounts blobs that an
+        // earlier archive brought instead of looking for them in this one.
+        const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
+        return Promise.all(tasks.map(async (task, i) => {
+            const probe = probed[i];
+            if (probe?.present) {
+                const result = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+                this.options.listener?.({ type: 'image-started', task });
+                this.options.listener?.({ type: 'image-succeeded', task, result });
+                return { task, ok: true, result };
+            }
+            return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
+        }));
+    }
+    /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
+    notePresent(dst, top) {
+        let repos = this.presentRepositories.get(dst.host);
+        if (!repos)
+            this.presentRepositories.set(dst.host, (repos = new Set()));
+        repos.add(dst.repository);
+        const view = viewManifest(top, dst.name);
+        if (view.kind !== 'image')
+            return;
+        for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+            const key = `${dst.host}|${blob.digest}`;
+            if (!this.located.has(key))
+                this.located.set(key, { repository: dst.repository, done: Promise.resolve() });
+        }
+    }
+    /**
+     * A blob the source does not have may still be at the destination, in the repository of an
+     * image found present (an index's children were not read): try those as mount sources.
+     */
+    async mountFromPresentImages(desc, dst, signal) {
+        if (!dst.mountBlob)
+            return false;
+        const repos = [...(this.presentRepositories.get(dst.host) ?? [])].filter((r) => r !== dst.repository).slice(0, 32);
+        for (const repo of repos)
+            if (await dst.mountBlob(desc, repo, signal))
+                return true;
+        return false;
+    }
+    /**
+     * The source manifest, and whether the destination already has it under the tag. Any error
+     * leaves the answer to the copy itself, which has retries, a timeout and error reporting.
+     */
+    async probe(task, outer) {
+        try {
+            const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
+            const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+            const srcRef = reference_parseReference(task.pullFrom ?? task.source);
+            const dstRef = reference_parseReference(task.destination);
+            const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
+            const dst = this.endpoints.destination(dstRef);
+            const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
+            if (present)
+                this.notePresent(dst, top);
+            return { top, present };
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async copyWithRetries(task, outer, probed) {
+        const emit = this.options.listener ?? (() => { });
+        if (outer?.aborted)
+            return { task, ok: false, error: 'cancelled' };
+        emit({ type: 'image-started', task });
+        const timeout = AbortSignal.timeout(this.options.imageTimeoutMs);
+        const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+        for (let attempt = 1;; attempt++) {
+            try {
+                // The probed manifest saves a request on the first attempt; a retry starts afresh.
+                const result = await this.copyImage(task, signal, attempt === 1 ? probed : undefined);
+                emit({ type: 'image-succeeded', task, result });
+                return { task, ok: true, result };
+            }
+            catch (err) {
+                let message = errorMessage(err);
+                if (timeout.aborted)
+                    message = `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout)`;
+                else if (outer?.aborted)
+                    message = 'cancelled';
+                const retry = !signal.aborted && attempt <= this.options.retryTimes && isRetryable(err);
+                if (!retry) {
+                    emit({ type: 'image-failed', task, error: message });
+                    return { task, ok: false, error: message };
+                }
+                const delayMs = retryDelay(this.options, attempt, err);
+                emit({ type: 'image-retrying', task, attempt, delayMs, error: message });
+                try {
+                    await (0,external_node_timers_promises_namespaceObject.setTimeout)(delayMs, undefined, { signal });
+                }
+                catch {
+                    const why = timeout.aborted ? `timed out after ${formatDuration(this.options.imageTimeoutMs)} (--image-timeout); last error: ${message}` : 'cancelled';
+                    emit({ type: 'image-failed', task, error: why });
+                    return { task, ok: false, error: why };
+                }
+            }
+        }
+    }
+    async copyImage(task, signal, probed) {
+        const srcRef = reference_parseReference(task.pullFrom ?? task.source);
+        const dstRef = reference_parseReference(task.destination);
+        const src = this.endpoints.source(srcRef);
+        const dst = this.endpoints.destination(dstRef);
+        const top = probed ?? (await src.getManifest(pullReference(srcRef), signal));
+        const target = dstRef.tag ?? top.digest;
+        if (dstRef.digest && dstRef.digest !== top.digest) {
+            throw new OcMirrorError(`${task.source}: source manifest is ${top.digest}, the plan expected ${dstRef.digest}`);
+        }
+        const result = { digest: top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: false };
+        if (!probed && (await dst.manifestDigest(target, signal)) === top.digest) {
+            result.alreadyPresent = true;
+            return result;
+        }
+        const job = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
+        try {
+            await this.copyTree(top, job, true);
+            await dst.putManifest(top, target, signal);
+        }
+        finally {
+            job.progress.flush();
+        }
+        return result;
+    }
+    /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
+    async copyTree(manifest, job, isTop) {
+        const { src, dst, signal } = job;
+        const view = viewManifest(manifest, src.name);
+        if (view.kind === 'index') {
+            await Promise.all(view.manifests.map(async (child) => {
+                if ((await dst.manifestDigest(child.digest, signal)) === child.digest)
+                    return;
+                const childManifest = await src.getManifest(child.digest, signal);
+                await this.copyTree(childManifest, job, false);
+            }));
+        }
+        else {
+            const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
+            await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
+        }
+        if (!isTop)
+            await dst.putManifest(manifest, manifest.digest, signal);
+    }
+    /**
+     * Makes a blob present in the destination repository, once per repository per run: later
+     * needs in the same repository wait for the first. Two writers of one blob into one repository
+     * are not just waste: distribution rewrites the repository's link file in place, and a manifest
+     * PUT that reads it at that moment fails with DIGEST_INVALID.
+     */
+    async copyBlob(desc, job) {
+        const { dst, result } = job;
+        if (desc.urls?.length) {
+            // Foreign layers (Windows base layers) are fetched by clients from their URLs, not pushed.
+            return;
+        }
+        const key = `${dst.host}|${dst.repository}|${desc.digest}`;
+        for (;;) {
+            const pending = this.present.get(key);
+            if (!pending)
+                break;
+            try {
+                await pending;
+                result.blobsReused++;
+                return;
+            }
+            catch {
+                // The first attempt failed; the loop lets exactly one waiter try again.
+            }
+        }
+        const attempt = this.placeBlob(desc, job);
+        this.present.set(key, attempt);
+        attempt.catch(() => this.present.delete(key));
+        await attempt;
+    }
+    /** Mount from a repository of the same host that has (or is getting) the blob, else HEAD, else transfer. */
+    async placeBlob(desc, job) {
+        const { dst, result, signal } = job;
+        const hostKey = `${dst.host}|${desc.digest}`;
+        const elsewhere = this.located.get(hostKey);
+        if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
+            const there = await elsewhere.done.then(() => true, () => false);
+            if (there && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
+                result.blobsReused++;
+                return;
+            }
+        }
+        const done = this.transferIfMissing(desc, job);
+        if (!this.located.has(hostKey)) {
+            this.located.set(hostKey, { repository: dst.repository, done });
+            done.catch(() => this.located.delete(hostKey));
+        }
+        await done;
+    }
+    async transferIfMissing(desc, job) {
+        const { src, dst, result, progress, signal } = job;
+        if (await dst.hasBlob(desc, signal)) {
+            result.blobsReused++;
+            return;
+        }
+        let body;
+        try {
+            body = await src.getBlob(desc, signal);
+        }
+        catch (err) {
+            if (err instanceof NotFoundError && (await this.mountFromPresentImages(desc, dst, signal))) {
+                result.blobsReused++;
+                return;
+            }
+            throw err;
+        }
+        const verifier = new VerifyingStream(desc.digest, desc.size, `${src.name}@${desc.digest}`, (n) => progress.add(n));
+        let streamError;
+        (0,external_node_stream_.pipeline)(body, verifier, (err) => {
+            if (err)
+                streamError ??= err;
+        });
+        verifier.on('error', (err) => {
+            streamError ??= err;
+        });
+        try {
+            await dst.putBlob(desc, verifier, signal);
+        }
+        catch (err) {
+            // Free the source connection when the upload stopped before reading it all.
+            body.destroy();
+            verifier.destroy();
+            // The verifier's or the source's own error says more than the upload's "body error".
+            throw streamError ?? err;
+        }
+        if (streamError)
+            throw streamError;
+        result.blobsCopied++;
+        result.bytesCopied += desc.size;
+    }
+}
+function uniqueBlobs(descs) {
+    const seen = new Set();
+    return descs.filter((d) => !seen.has(d.digest) && (seen.add(d.digest), true));
+}
+/** Batches byte counts into events a few times a second, so listeners are not called per chunk. */
+class Progress {
+    task;
+    listener;
+    pending = 0;
+    last = Date.now();
+    constructor(task, listener) {
+        this.task = task;
+        this.listener = listener;
+    }
+    add(n) {
+        this.pending += n;
+        const now = Date.now();
+        if (now - this.last >= PROGRESS_INTERVAL_MS) {
+            this.last = now;
+            this.flush();
+        }
+    }
+    flush() {
+        if (this.pending > 0 && this.listener)
+            this.listener({ type: 'image-progress', task: this.task, bytes: this.pending });
+        this.pending = 0;
+    }
+}
+function formatDuration(ms) {
+    if (ms % 3_600_000 === 0)
+        return `${ms / 3_600_000}h`;
+    if (ms % 60_000 === 0)
+        return `${ms / 60_000}m`;
+    if (ms % 1000 === 0)
+        return `${ms / 1000}s`;
+    return `${ms}ms`;
+}
+
 ;// CONCATENATED MODULE: ./src/outputs/mirror-scope.ts
 
 
@@ -56771,6 +56774,25 @@ function finishRun(report, opts) {
             log.info(line);
 }
 
+;// CONCATENATED MODULE: ./src/workflows/copy-plan.ts
+
+
+/** The copy step every workflow shares: run the plan's tasks and turn the outcomes into the run report. */
+async function copyPlan(plan, endpoints, options, hooks, log, target) {
+    const startedAt = new Date().toISOString();
+    log.info(`mirroring ${plan.tasks.length} images to ${target}`);
+    hooks.copyStarting?.(plan.tasks.length);
+    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+    const report = {
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        workflow: options.workflow,
+        destination: options.destination,
+        images: outcomes.map(toResult),
+    };
+    return { outcomes, report };
+}
+
 ;// CONCATENATED MODULE: ./src/workflows/working-dir.ts
 
 
@@ -56831,17 +56853,7 @@ async function mirrorToMirror(options, log, hooks = {}) {
     const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
     try {
         await checkDestinationAccess(endpoints, options.destination);
-        const startedAt = new Date().toISOString();
-        log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
-        hooks.copyStarting?.(plan.tasks.length);
-        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-        const report = {
-            startedAt,
-            finishedAt: new Date().toISOString(),
-            workflow: options.workflow,
-            destination: options.destination,
-            images: outcomes.map(toResult),
-        };
+        const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
         finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
         return { exitCode: exitCode(report), report, workingDir: dirs };
     }
@@ -56930,17 +56942,7 @@ async function diskToMirror(options, log, hooks = {}) {
     });
     try {
         await checkDestinationAccess(endpoints, options.destination);
-        const startedAt = new Date().toISOString();
-        log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
-        hooks.copyStarting?.(plan.tasks.length);
-        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-        const report = {
-            startedAt,
-            finishedAt: new Date().toISOString(),
-            workflow: options.workflow,
-            destination: options.destination,
-            images: outcomes.map(toResult),
-        };
+        const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
         finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
         return { exitCode: exitCode(report), report, workingDir: dirs };
     }
@@ -58021,17 +58023,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
         const past = await removePastArchives(options.archiveDir);
         if (past.length)
             log.debug(`removed ${past.length} archive(s) of an earlier run`);
-        const startedAt = new Date().toISOString();
-        log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
-        hooks.copyStarting?.(plan.tasks.length);
-        const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-        const report = {
-            startedAt,
-            finishedAt: new Date().toISOString(),
-            workflow: options.workflow,
-            destination: options.destination,
-            images: outcomes.map(toResult),
-        };
+        const { outcomes, report } = await copyPlan(plan, endpoints, options, hooks, log, `the local store ${store.root}`);
         const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
         if (succeeded.length) {
             const content = await gatherArchiveContent(store, succeeded, history);
@@ -58044,7 +58036,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
                 outDir: options.archiveDir,
                 maxArchiveBytes,
                 strict: options.strictArchive,
-                mtime: new Date(startedAt),
+                mtime: new Date(report.startedAt),
                 entries: content.entries,
             });
             for (const w of result.warnings)

@@ -176,40 +176,31 @@ export class CopyEngine {
       result.alreadyPresent = true;
       return result;
     }
-    const progress = new Progress(task, this.options.listener);
-    const layers = new Limiter(this.options.parallelLayers);
+    const job: ImageJob = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
     try {
-      await this.copyTree(top, src, dst, layers, result, progress, signal, true);
+      await this.copyTree(top, job, true);
       await dst.putManifest(top, target, signal);
     } finally {
-      progress.flush();
+      job.progress.flush();
     }
     return result;
   }
 
   /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
-  private async copyTree(
-    manifest: RawManifest,
-    src: ImageSource,
-    dst: ImageDestination,
-    layers: Limiter,
-    result: ImageCopyResult,
-    progress: Progress,
-    signal: AbortSignal,
-    isTop: boolean,
-  ): Promise<void> {
+  private async copyTree(manifest: RawManifest, job: ImageJob, isTop: boolean): Promise<void> {
+    const { src, dst, signal } = job;
     const view = viewManifest(manifest, src.name);
     if (view.kind === 'index') {
       await Promise.all(
         view.manifests.map(async (child) => {
           if ((await dst.manifestDigest(child.digest, signal)) === child.digest) return;
           const childManifest = await src.getManifest(child.digest, signal);
-          await this.copyTree(childManifest, src, dst, layers, result, progress, signal, false);
+          await this.copyTree(childManifest, job, false);
         }),
       );
     } else {
       const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
-      await Promise.all(blobs.map((blob) => layers.run(() => this.copyBlob(blob, src, dst, result, progress, signal))));
+      await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
     }
     if (!isTop) await dst.putManifest(manifest, manifest.digest, signal);
   }
@@ -220,14 +211,8 @@ export class CopyEngine {
    * are not just waste: distribution rewrites the repository's link file in place, and a manifest
    * PUT that reads it at that moment fails with DIGEST_INVALID.
    */
-  private async copyBlob(
-    desc: Descriptor,
-    src: ImageSource,
-    dst: ImageDestination,
-    result: ImageCopyResult,
-    progress: Progress,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async copyBlob(desc: Descriptor, job: ImageJob): Promise<void> {
+    const { dst, result } = job;
     if (desc.urls?.length) {
       // Foreign layers (Windows base layers) are fetched by clients from their URLs, not pushed.
       return;
@@ -244,21 +229,15 @@ export class CopyEngine {
         // The first attempt failed; the loop lets exactly one waiter try again.
       }
     }
-    const attempt = this.placeBlob(desc, src, dst, result, progress, signal);
+    const attempt = this.placeBlob(desc, job);
     this.present.set(key, attempt);
     attempt.catch(() => this.present.delete(key));
     await attempt;
   }
 
   /** Mount from a repository of the same host that has (or is getting) the blob, else HEAD, else transfer. */
-  private async placeBlob(
-    desc: Descriptor,
-    src: ImageSource,
-    dst: ImageDestination,
-    result: ImageCopyResult,
-    progress: Progress,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async placeBlob(desc: Descriptor, job: ImageJob): Promise<void> {
+    const { dst, result, signal } = job;
     const hostKey = `${dst.host}|${desc.digest}`;
     const elsewhere = this.located.get(hostKey);
     if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
@@ -271,7 +250,7 @@ export class CopyEngine {
         return;
       }
     }
-    const done = this.transferIfMissing(desc, src, dst, result, progress, signal);
+    const done = this.transferIfMissing(desc, job);
     if (!this.located.has(hostKey)) {
       this.located.set(hostKey, { repository: dst.repository, done });
       done.catch(() => this.located.delete(hostKey));
@@ -279,14 +258,8 @@ export class CopyEngine {
     await done;
   }
 
-  private async transferIfMissing(
-    desc: Descriptor,
-    src: ImageSource,
-    dst: ImageDestination,
-    result: ImageCopyResult,
-    progress: Progress,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async transferIfMissing(desc: Descriptor, job: ImageJob): Promise<void> {
+    const { src, dst, result, progress, signal } = job;
     if (await dst.hasBlob(desc, signal)) {
       result.blobsReused++;
       return;
@@ -322,6 +295,17 @@ export class CopyEngine {
     result.blobsCopied++;
     result.bytesCopied += desc.size;
   }
+}
+
+/** What the steps of one image's copy share. */
+interface ImageJob {
+  src: ImageSource;
+  dst: ImageDestination;
+  result: ImageCopyResult;
+  progress: Progress;
+  /** bounds the blobs of this image in flight (--parallel-layers) */
+  layers: Limiter;
+  signal: AbortSignal;
 }
 
 function uniqueBlobs(descs: Descriptor[]): Descriptor[] {

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { openArchives } from '../archive/reader.js';
 import { loadImageSetConfiguration } from '../config/load.js';
-import { CopyEngine } from '../copy/engine.js';
 import { OcMirrorError } from '../errors.js';
 import type { MirrorOptions } from '../options.js';
-import { exitCode, type RunReport } from '../outputs/report.js';
+import { exitCode } from '../outputs/report.js';
 import { buildPlan } from '../plan/planner.js';
 import { DirectoryLayout } from '../store/directory-reader.js';
 import type { LayoutReader } from '../store/layout.js';
@@ -13,8 +12,10 @@ import { StackedLayout } from '../store/stacked-layout.js';
 import { VERSION } from '../version.js';
 import { collectImages } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
-import { checkDestinationAccess, dryRun, type RunHooks, type RunLogger, type RunOutcome } from './mirror-to-mirror.js';
-import { finishRun, toResult } from './outputs.js';
+import { checkDestinationAccess, dryRun } from './mirror-to-mirror.js';
+import type { RunHooks, RunLogger, RunOutcome } from './types.js';
+import { copyPlan } from './copy-plan.js';
+import { finishRun } from './outputs.js';
 import { storeRoot } from './store-location.js';
 import { prepareWorkingDir, runTimestamp } from './working-dir.js';
 
@@ -58,17 +59,7 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
   });
   try {
     await checkDestinationAccess(endpoints, options.destination);
-    const startedAt = new Date().toISOString();
-    log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
-    hooks.copyStarting?.(plan.tasks.length);
-    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-    const report: RunReport = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      workflow: options.workflow,
-      destination: options.destination,
-      images: outcomes.map(toResult),
-    };
+    const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
     finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
     return { exitCode: exitCode(report), report, workingDir: dirs };
   } finally {

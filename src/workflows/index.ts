@@ -1,7 +1,8 @@
 import type { MirrorOptions } from '../options.js';
 import { diskToMirror } from './disk-to-mirror.js';
 import { mirrorToDisk } from './mirror-to-disk.js';
-import { mirrorToMirror, type RunHooks, type RunLogger, type RunOutcome } from './mirror-to-mirror.js';
+import { mirrorToMirror } from './mirror-to-mirror.js';
+import type { RunHooks, RunLogger, RunOutcome } from './types.js';
 
 export type { RunHooks, RunLogger, RunOutcome };
 

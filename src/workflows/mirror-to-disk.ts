@@ -5,13 +5,12 @@ import { readHistory, writeHistory } from '../archive/history.js';
 import { predictArchives, removePastArchives, writeArchives } from '../archive/writer.js';
 import { archiveSizeGiB } from '../config/defaults.js';
 import { loadImageSetConfiguration } from '../config/load.js';
-import { CopyEngine } from '../copy/engine.js';
 import { errorMessage, OcMirrorError } from '../errors.js';
 import { imageContent } from '../image/content.js';
 import { parseReference, pullReference } from '../image/reference.js';
 import type { MirrorOptions } from '../options.js';
 import { renderMappingLines } from '../outputs/mapping.js';
-import { exitCode, type RunReport } from '../outputs/report.js';
+import { exitCode } from '../outputs/report.js';
 import { buildPlan } from '../plan/planner.js';
 import type { CopyTask } from '../plan/types.js';
 import type { ArchiveEntry } from '../archive/writer.js';
@@ -22,8 +21,10 @@ import { formatBytes } from '../cli/progress.js';
 import { gatherArchiveContent } from './archive-content.js';
 import { collectImages } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
-import { dryRun, type RunHooks, type RunLogger, type RunOutcome } from './mirror-to-mirror.js';
-import { finishRun, toResult } from './outputs.js';
+import { dryRun } from './mirror-to-mirror.js';
+import type { RunHooks, RunLogger, RunOutcome } from './types.js';
+import { copyPlan } from './copy-plan.js';
+import { finishRun } from './outputs.js';
 import { storeRoot } from './store-location.js';
 import { prepareWorkingDir, runTimestamp } from './working-dir.js';
 
@@ -69,17 +70,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
     // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.
     const past = await removePastArchives(options.archiveDir!);
     if (past.length) log.debug(`removed ${past.length} archive(s) of an earlier run`);
-    const startedAt = new Date().toISOString();
-    log.info(`mirroring ${plan.tasks.length} images to the local store ${store.root}`);
-    hooks.copyStarting?.(plan.tasks.length);
-    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-    const report: RunReport = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      workflow: options.workflow,
-      destination: options.destination,
-      images: outcomes.map(toResult),
-    };
+    const { outcomes, report } = await copyPlan(plan, endpoints, options, hooks, log, `the local store ${store.root}`);
     const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
     if (succeeded.length) {
       const content = await gatherArchiveContent(store, succeeded, history);
@@ -92,7 +83,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
         outDir: options.archiveDir!,
         maxArchiveBytes,
         strict: options.strictArchive,
-        mtime: new Date(startedAt),
+        mtime: new Date(report.startedAt),
         entries: content.entries,
       });
       for (const w of result.warnings) log.warn(w);

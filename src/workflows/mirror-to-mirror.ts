@@ -1,35 +1,22 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadImageSetConfiguration } from '../config/load.js';
-import { CopyEngine } from '../copy/engine.js';
-import type { CopyListener } from '../copy/events.js';
 import { errorMessage, OcMirrorError } from '../errors.js';
 import { parseRegistryLocation } from '../image/reference.js';
 import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
 import { renderMapping } from '../outputs/mapping.js';
-import { exitCode, type RunReport } from '../outputs/report.js';
+import { exitCode } from '../outputs/report.js';
 import { buildPlan } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import { VERSION } from '../version.js';
+import type { RunHooks, RunLogger, RunOutcome } from './types.js';
 import { collectImages } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
-import { finishRun, toResult } from './outputs.js';
+import { copyPlan } from './copy-plan.js';
+import { finishRun } from './outputs.js';
 import { prepareWorkingDir, runTimestamp, type WorkingDir } from './working-dir.js';
 
-export interface RunHooks {
-  /** called once the plan is known, before the first image is copied */
-  copyStarting?(total: number): void;
-  listener?: CopyListener;
-}
-
-export interface RunOutcome {
-  exitCode: number;
-  report?: RunReport;
-  workingDir: WorkingDir;
-}
-
-export type RunLogger = Logger & { attachFile?(path: string): void };
 
 /**
  * Mirror to mirror (ref §1.6): collect → plan → copy source → destination → cluster resources.
@@ -51,17 +38,7 @@ export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hoo
   const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
   try {
     await checkDestinationAccess(endpoints, options.destination);
-    const startedAt = new Date().toISOString();
-    log.info(`mirroring ${plan.tasks.length} images to ${options.destination}`);
-    hooks.copyStarting?.(plan.tasks.length);
-    const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
-    const report: RunReport = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      workflow: options.workflow,
-      destination: options.destination,
-      images: outcomes.map(toResult),
-    };
+    const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
     finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
     return { exitCode: exitCode(report), report, workingDir: dirs };
   } finally {
