@@ -57990,6 +57990,10 @@ async function mirrorToDisk(options, log, hooks = {}) {
     log.attachFile?.(dirs.logFile);
     log.info(`oc-mirror-action ${VERSION}: mirror to disk, ${options.dryRun ? 'dry run, ' : ''}archives in ${options.archiveDir}`);
     const store = await LocalStore.open(storeRoot(options), options.storeHost);
+    // A run killed mid-blob leaves its temp file; one idle for a day belongs to no live run.
+    const leftovers = await store.removeTemporaries(24 * 3600 * 1000);
+    if (leftovers)
+        log.debug(`removed ${leftovers} stale temporary file(s) from the store`);
     const location = { registry: options.storeHost, prefix: '' };
     const { plan, blocked: removed } = buildPlan(images, location, { maxNestedPaths: 0, blocked });
     for (const image of removed)
