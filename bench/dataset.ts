@@ -75,6 +75,17 @@ export function benchImages(count = 30): BenchImage[] {
   return images;
 }
 
+/**
+ * The image the incremental measurement (bench/disk.ts) adds to the source after a first mirror to
+ * disk: `bench/img31:v1`, built on a base layer the first archive already carried, plus new layers
+ * of `newMiB` each and its own config.
+ */
+export function incrementalImage(newMiB: number[] = [6, 2]): BenchImage {
+  const base = 1;
+  const layers = [{ seed: BASES[base]!.seed, size: BASES[base]!.size }, ...newMiB.map((m) => ({ size: Math.round(m * MiB) }))];
+  return { repo: 'bench/img31', tag: 'v1', base, spec: { format: 'oci', layers } };
+}
+
 /** The large-layer image: one single layer of `sizeMiB`. */
 export function largeImage(sizeMiB: number): BenchImage {
   return { repo: 'bench/large', tag: 'v1', base: -1, spec: { format: 'oci', layers: [{ seed: 'bench/large-layer', size: sizeMiB * MiB }] } };
@@ -119,12 +130,15 @@ export function summarise(pushed: PushedImage[], images: BenchImage[]): DatasetS
   };
 }
 
-/** Runs `fn` over `items`, `width` at a time; results keep the items' order. */
-export async function pool<T, R>(items: T[], width: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/**
+ * Runs `fn` over `items`, `width` at a time; results keep the items' order. `worker` (0 ≤ worker <
+ * width) says which of the `width` workers runs the item: no two items of one worker overlap.
+ */
+export async function pool<T, R>(items: T[], width: number, fn: (item: T, index: number, worker: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!, i);
+  const worker = async (_: unknown, w: number) => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!, i, w);
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
   return out;
