@@ -41,6 +41,14 @@ export class VerifyingStream extends Transform {
     this.hash = createHash(algorithmOf(expectedDigest));
   }
 
+  /**
+   * Whether reading this stream to its end proves content of `digest` and `size`: a consumer
+   * downstream (the local store) can then skip hashing the same bytes a second time.
+   */
+  verifies(digest: string, size: number): boolean {
+    return this.expectedDigest === digest && this.expectedSize === size;
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
     if (this.expectedSize >= 0 && this.seen > this.expectedSize) {

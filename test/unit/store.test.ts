@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, test } from 'node:test';
 import { DigestMismatchError, NotFoundError, OcMirrorError, ReferenceError } from '../../src/errors.js';
+import { VerifyingStream } from '../../src/image/digest.js';
 import { MediaType, type Descriptor, type RawManifest } from '../../src/image/manifest.js';
 import { DirectoryLayout } from '../../src/store/directory-reader.js';
 import { LocalStore, STORE_TEMP_DIR } from '../../src/store/store.js';
@@ -140,6 +141,25 @@ describe('local store', () => {
     assert.equal(existsSync(join(root, V2, 'repositories/ns/app/_layers')), false);
     assert.deepEqual(tempEntries(root), []);
     assert.equal(await repo.hasBlob(desc), false);
+  });
+
+  test('behind a verifier (the store does not hash twice) a wrong blob still leaves nothing behind', async (t) => {
+    const root = tempDir(t, 'store');
+    const store = await LocalStore.open(root);
+    const repo = store.repository('ns/app');
+    const good = randomBytes(300_000);
+    const { desc } = blob(good);
+    const bad = Buffer.from(good);
+    bad[299_999] = bad[299_999]! ^ 1;
+    const chunks = [bad.subarray(0, 100_000), bad.subarray(100_000, 200_000), bad.subarray(200_000)];
+    await assert.rejects(
+      repo.putBlob(desc, Readable.from(chunks).pipe(new VerifyingStream(desc.digest, desc.size, 'src'))),
+      (e: Error) => e instanceof DigestMismatchError && /content has digest/.test(e.message),
+    );
+    assert.equal(existsSync(dataFile(root, desc.digest)), false);
+    assert.deepEqual(tempEntries(root), []);
+    await repo.putBlob(desc, Readable.from([good]).pipe(new VerifyingStream(desc.digest, desc.size, 'src')));
+    assert.ok((await buffer(await repo.getBlob(desc))).equals(good));
   });
 
   test('a blob of the wrong size is refused, too long or too short', async (t) => {
