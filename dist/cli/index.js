@@ -53517,6 +53517,94 @@ class StackedLayout {
     }
 }
 
+;// CONCATENATED MODULE: ./src/image/content.ts
+
+/** Reads an image's manifest tree from a source; no blob is read. */
+async function imageContent(source, reference, signal) {
+    const top = await source.getManifest(reference, signal);
+    const manifests = [];
+    const blobs = new Map();
+    const visit = async (m) => {
+        manifests.push(m);
+        const view = viewManifest(m, source.name);
+        if (view.kind === 'index') {
+            for (const child of view.manifests)
+                await visit(await source.getManifest(child.digest, signal));
+            return;
+        }
+        for (const d of [...(view.config ? [view.config] : []), ...view.layers])
+            if (!d.urls?.length)
+                blobs.set(d.digest, d);
+    };
+    await visit(top);
+    return { top, manifests, blobs: [...blobs.values()] };
+}
+
+;// CONCATENATED MODULE: ./src/workflows/archive-content.ts
+
+
+
+
+
+/** Where disk to mirror finds what earlier archives carried: store reference → top manifest digest. */
+const CARRIED_IMAGES_ENTRY = 'working-dir/carried-images.json';
+/**
+ * What an archive must hold so that disk to mirror can serve the given images: for each image the
+ * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
+ * data an earlier archive already carried (the history). Only these images' repositories travel,
+ * never the whole store (oc-mirror re-ships everything, ref §15 item 1).
+ */
+async function gatherArchiveContent(store, tasks, history) {
+    const entries = new Map();
+    const shipped = new Set();
+    const carried = {};
+    let skipped = 0;
+    const link = (name, digest) => {
+        if (!entries.has(name))
+            entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => external_node_stream_.Readable.from([Buffer.from(digest)]) });
+    };
+    const data = (digest, size, always = false) => {
+        const name = blobDataPath(digest);
+        if (entries.has(name))
+            return;
+        if (history.has(digest) && !always) {
+            skipped++;
+            return;
+        }
+        shipped.add(digest);
+        // 1 MiB reads: the tar writer batches writes, and 64 KiB reads would cost 16× the syscalls.
+        entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest), { highWaterMark: 1 << 20 }) });
+    };
+    for (const task of tasks) {
+        const ref = reference_parseReference(task.destination);
+        const repo = store.repository(ref.repository);
+        const content = await imageContent(repo, ref.tag ?? ref.digest);
+        // An image whose every manifest and blob an earlier archive carried travels as one line of
+        // carried-images.json: disk to mirror checks the destination has it instead of re-reading it.
+        if ([...content.manifests.map((m) => m.digest), ...content.blobs.map((b) => b.digest)].every((d) => history.has(d))) {
+            carried[task.destination] = content.top.digest;
+            continue;
+        }
+        if (ref.tag) {
+            link(tagCurrentLinkPath(ref.repository, ref.tag), content.top.digest);
+            link(tagIndexLinkPath(ref.repository, ref.tag, content.top.digest), content.top.digest);
+        }
+        for (const m of content.manifests) {
+            link(revisionLinkPath(ref.repository, m.digest), m.digest);
+            // The manifests of an image that changed travel again even when an earlier archive had
+            // some of them: a few KiB, and disk to mirror reads the whole tree of a changed image.
+            data(m.digest, m.bytes.length, true);
+        }
+        for (const b of content.blobs) {
+            link(layerLinkPath(ref.repository, b.digest), b.digest);
+            data(b.digest, b.size);
+        }
+    }
+    // Byte order, not locale order: the same content gives the same archive on every machine.
+    const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { entries: sorted, carried, shipped, skipped };
+}
+
 ;// CONCATENATED MODULE: ./src/collect/additional.ts
 
 
@@ -56294,13 +56382,19 @@ class CopyEngine {
         const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
         return Promise.all(tasks.map(async (task, i) => {
             const probe = probed[i];
+            if (probe && 'carriedMissing' in probe) {
+                const error = `${task.pullFrom ?? task.source}: an earlier archive carried this image (${task.expectedDigest}), and the destination does not have it: push that archive first`;
+                this.options.listener?.({ type: 'image-started', task });
+                this.options.listener?.({ type: 'image-failed', task, error });
+                return { task, ok: false, error };
+            }
             if (probe?.present) {
-                const result = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+                const result = { digest: probe.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
                 this.options.listener?.({ type: 'image-started', task });
                 this.options.listener?.({ type: 'image-succeeded', task, result });
                 return { task, ok: true, result };
             }
-            return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
+            return this.images.run(() => this.copyWithRetries(task, signal, probe && 'top' in probe ? probe.top : undefined));
         }));
     }
     /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
@@ -56309,6 +56403,8 @@ class CopyEngine {
         if (!repos)
             this.presentRepositories.set(dst.host, (repos = new Set()));
         repos.add(dst.repository);
+        if (!top)
+            return;
         const view = viewManifest(top, dst.name);
         if (view.kind !== 'image')
             return;
@@ -56341,12 +56437,25 @@ class CopyEngine {
             const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
             const srcRef = reference_parseReference(task.pullFrom ?? task.source);
             const dstRef = reference_parseReference(task.destination);
-            const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
             const dst = this.endpoints.destination(dstRef);
+            let top;
+            try {
+                top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
+            }
+            catch (err) {
+                if (!(err instanceof NotFoundError) || !task.expectedDigest)
+                    throw err;
+                // Carried by an earlier archive: the destination must have exactly that image.
+                const there = await dst.manifestDigest(dstRef.tag ?? task.expectedDigest, signal);
+                if (there !== task.expectedDigest)
+                    return { carriedMissing: true };
+                this.notePresent(dst);
+                return { present: true, digest: there };
+            }
             const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
             if (present)
                 this.notePresent(dst, top);
-            return { top, present };
+            return { top, present, digest: top.digest };
         }
         catch {
             return undefined;
@@ -56913,6 +57022,8 @@ function storeRoot(options) {
 
 
 
+
+
 /**
  * Disk to mirror (ref §4.6): push what the archives in `--from` hold, read in place (no
  * extraction), into the destination registry. The `-c` config may name a subset of what was
@@ -56936,6 +57047,12 @@ async function diskToMirror(options, log, hooks = {}) {
         log.info(`${image.source} is blocked by blockedImages: not mirrored`);
     if (plan.tasks.length === 0)
         throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    const carried = await readCarried(archives);
+    for (const task of plan.tasks) {
+        const digest = task.pullFrom && carried[task.pullFrom];
+        if (digest)
+            task.expectedDigest = digest;
+    }
     if (options.dryRun)
         return dryRun(plan, dirs, log);
     const layers = [archives];
@@ -56956,6 +57073,22 @@ async function diskToMirror(options, log, hooks = {}) {
     finally {
         await endpoints.close();
     }
+}
+/** The images earlier archives carried whole (see mirror to disk): store reference → digest. */
+async function readCarried(archives) {
+    const bytes = await archives.readSmall(CARRIED_IMAGES_ENTRY);
+    if (!bytes)
+        return {};
+    try {
+        const parsed = JSON.parse(bytes.toString('utf8'));
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+            return Object.fromEntries(Object.entries(parsed).filter((e) => typeof e[1] === 'string' && isDigest(e[1])));
+        }
+    }
+    catch {
+        /* refused below */
+    }
+    throw new OcMirrorError(`${CARRIED_IMAGES_ENTRY} in the archives is not a JSON object of digests`);
 }
 
 ;// CONCATENATED MODULE: ./src/archive/history.ts
@@ -57265,29 +57398,6 @@ function defaults_withDeleteDefaults(config) {
     if (!platform?.channels?.length || platform.architectures?.length || platform.platforms?.length)
         return config;
     return { ...config, delete: { ...config.delete, platform: { ...platform, architectures: ['amd64'] } } };
-}
-
-;// CONCATENATED MODULE: ./src/image/content.ts
-
-/** Reads an image's manifest tree from a source; no blob is read. */
-async function imageContent(source, reference, signal) {
-    const top = await source.getManifest(reference, signal);
-    const manifests = [];
-    const blobs = new Map();
-    const visit = async (m) => {
-        manifests.push(m);
-        const view = viewManifest(m, source.name);
-        if (view.kind === 'index') {
-            for (const child of view.manifests)
-                await visit(await source.getManifest(child.digest, signal));
-            return;
-        }
-        for (const d of [...(view.config ? [view.config] : []), ...view.layers])
-            if (!d.urls?.length)
-                blobs.set(d.digest, d);
-    };
-    await visit(top);
-    return { top, manifests, blobs: [...blobs.values()] };
 }
 
 ;// CONCATENATED MODULE: ./src/store/store.ts
@@ -57908,62 +58018,6 @@ class ConsoleProgress {
     }
 }
 
-;// CONCATENATED MODULE: ./src/workflows/archive-content.ts
-
-
-
-
-
-/**
- * What an archive must hold so that disk to mirror can serve the given images: for each image the
- * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
- * data an earlier archive already carried (the history). Only these images' repositories travel,
- * never the whole store (oc-mirror re-ships everything, ref §15 item 1).
- */
-async function gatherArchiveContent(store, tasks, history) {
-    const entries = new Map();
-    const shipped = new Set();
-    let skipped = 0;
-    const link = (name, digest) => {
-        if (!entries.has(name))
-            entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => external_node_stream_.Readable.from([Buffer.from(digest)]) });
-    };
-    const data = (digest, size, always = false) => {
-        const name = blobDataPath(digest);
-        if (entries.has(name))
-            return;
-        if (history.has(digest) && !always) {
-            skipped++;
-            return;
-        }
-        if (!always)
-            shipped.add(digest);
-        // 1 MiB reads: the tar writer batches writes, and 64 KiB reads would cost 16× the syscalls.
-        entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest), { highWaterMark: 1 << 20 }) });
-    };
-    for (const task of tasks) {
-        const ref = reference_parseReference(task.destination);
-        const repo = store.repository(ref.repository);
-        const content = await imageContent(repo, ref.tag ?? ref.digest);
-        if (ref.tag) {
-            link(tagCurrentLinkPath(ref.repository, ref.tag), content.top.digest);
-            link(tagIndexLinkPath(ref.repository, ref.tag, content.top.digest), content.top.digest);
-        }
-        for (const m of content.manifests) {
-            link(revisionLinkPath(ref.repository, m.digest), m.digest);
-            // Manifests always travel (a few KiB): without them disk to mirror cannot even tell that
-            // the destination already has an image an earlier archive carried.
-            data(m.digest, m.bytes.length, true);
-        }
-        for (const b of content.blobs) {
-            link(layerLinkPath(ref.repository, b.digest), b.digest);
-            data(b.digest, b.size);
-        }
-    }
-    // Byte order, not locale order: the same content gives the same archive on every machine.
-    return { entries: [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), shipped, skipped };
-}
-
 ;// CONCATENATED MODULE: ./src/workflows/mirror-to-disk.ts
 
 
@@ -58049,6 +58103,9 @@ async function mirrorToDisk(options, log, hooks = {}) {
             const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
             addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
             addBytes(content.entries, `isc_${stamp}`, (0,external_node_fs_namespaceObject.readFileSync)(options.configPath));
+            if (Object.keys(content.carried).length) {
+                addBytes(content.entries, CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(content.carried, null, 1) + '\n'));
+            }
             const result = await writeArchives({
                 outDir: options.archiveDir,
                 maxArchiveBytes,
@@ -58059,7 +58116,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
             for (const w of result.warnings)
                 log.warn(w);
             const total = result.archives.reduce((n, a) => n + a.bytes, 0);
-            log.info(`${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs written, ${content.skipped} already carried by earlier archives`);
+            log.info(`${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`);
             for (const a of result.archives)
                 log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
             await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());

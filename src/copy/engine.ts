@@ -72,22 +72,29 @@ export class CopyEngine {
     return Promise.all(
       tasks.map(async (task, i) => {
         const probe = probed[i];
+        if (probe && 'carriedMissing' in probe) {
+          const error = `${task.pullFrom ?? task.source}: an earlier archive carried this image (${task.expectedDigest}), and the destination does not have it: push that archive first`;
+          this.options.listener?.({ type: 'image-started', task });
+          this.options.listener?.({ type: 'image-failed', task, error });
+          return { task, ok: false as const, error };
+        }
         if (probe?.present) {
-          const result: ImageCopyResult = { digest: probe.top.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+          const result: ImageCopyResult = { digest: probe.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
           this.options.listener?.({ type: 'image-started', task });
           this.options.listener?.({ type: 'image-succeeded', task, result });
           return { task, ok: true as const, result };
         }
-        return this.images.run(() => this.copyWithRetries(task, signal, probe?.top));
+        return this.images.run(() => this.copyWithRetries(task, signal, probe && 'top' in probe ? probe.top : undefined));
       }),
     );
   }
 
   /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */
-  private notePresent(dst: ImageDestination, top: RawManifest): void {
+  private notePresent(dst: ImageDestination, top?: RawManifest): void {
     let repos = this.presentRepositories.get(dst.host);
     if (!repos) this.presentRepositories.set(dst.host, (repos = new Set()));
     repos.add(dst.repository);
+    if (!top) return;
     const view = viewManifest(top, dst.name);
     if (view.kind !== 'image') return;
     for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
@@ -111,17 +118,27 @@ export class CopyEngine {
    * The source manifest, and whether the destination already has it under the tag. Any error
    * leaves the answer to the copy itself, which has retries, a timeout and error reporting.
    */
-  private async probe(task: CopyTask, outer?: AbortSignal): Promise<{ top: RawManifest; present: boolean } | undefined> {
+  private async probe(task: CopyTask, outer?: AbortSignal): Promise<Probe | undefined> {
     try {
       const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
       const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
       const srcRef = parseReference(task.pullFrom ?? task.source);
       const dstRef = parseReference(task.destination);
-      const top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
       const dst = this.endpoints.destination(dstRef);
+      let top: RawManifest;
+      try {
+        top = await this.endpoints.source(srcRef).getManifest(pullReference(srcRef), signal);
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || !task.expectedDigest) throw err;
+        // Carried by an earlier archive: the destination must have exactly that image.
+        const there = await dst.manifestDigest(dstRef.tag ?? task.expectedDigest, signal);
+        if (there !== task.expectedDigest) return { carriedMissing: true };
+        this.notePresent(dst);
+        return { present: true, digest: there };
+      }
       const present = (await dst.manifestDigest(dstRef.tag ?? top.digest, signal)) === top.digest;
       if (present) this.notePresent(dst, top);
-      return { top, present };
+      return { top, present, digest: top.digest };
     } catch {
       return undefined;
     }
@@ -296,6 +313,9 @@ export class CopyEngine {
     result.bytesCopied += desc.size;
   }
 }
+
+/** What the presence check found: the source manifest and whether the destination has it. */
+type Probe = { top: RawManifest; present: boolean; digest: string } | { present: true; digest: string } | { carriedMissing: true };
 
 /** What the steps of one image's copy share. */
 interface ImageJob {

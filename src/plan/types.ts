@@ -63,6 +63,11 @@ export interface CopyTask {
    * store's or the archive's copy (`localhost:<port>/<path>:<tag>`), as oc-mirror's cache.
    */
   pullFrom?: string;
+  /**
+   * Disk to mirror of an incremental archive: the digest an earlier archive carried this image
+   * with. When the archives no longer hold the image, the destination must already have it.
+   */
+  expectedDigest?: string;
   /** `registry/repository:tag` at the destination */
   destination: string;
   kind: ImageKind;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { openArchives } from '../archive/reader.js';
 import { loadImageSetConfiguration } from '../config/load.js';
 import { OcMirrorError } from '../errors.js';
+import { isDigest } from '../image/digest.js';
 import type { MirrorOptions } from '../options.js';
 import { exitCode } from '../outputs/report.js';
 import { buildPlan } from '../plan/planner.js';
@@ -10,6 +11,7 @@ import type { LayoutReader } from '../store/layout.js';
 import { LayoutSource } from '../store/layout-source.js';
 import { StackedLayout } from '../store/stacked-layout.js';
 import { VERSION } from '../version.js';
+import { CARRIED_IMAGES_ENTRY } from './archive-content.js';
 import { collectImages } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
 import { checkDestinationAccess, dryRun } from './mirror-to-mirror.js';
@@ -41,6 +43,11 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
   });
   for (const image of removed) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
   if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  const carried = await readCarried(archives);
+  for (const task of plan.tasks) {
+    const digest = task.pullFrom && carried[task.pullFrom];
+    if (digest) task.expectedDigest = digest;
+  }
   if (options.dryRun) return dryRun(plan, dirs, log);
 
   const layers: LayoutReader[] = [archives];
@@ -65,4 +72,19 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
   } finally {
     await endpoints.close();
   }
+}
+
+/** The images earlier archives carried whole (see mirror to disk): store reference → digest. */
+async function readCarried(archives: LayoutReader): Promise<Record<string, string>> {
+  const bytes = await archives.readSmall(CARRIED_IMAGES_ENTRY);
+  if (!bytes) return {};
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string' && isDigest(e[1])));
+    }
+  } catch {
+    /* refused below */
+  }
+  throw new OcMirrorError(`${CARRIED_IMAGES_ENTRY} in the archives is not a JSON object of digests`);
 }

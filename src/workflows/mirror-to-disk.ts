@@ -18,7 +18,7 @@ import { blobDataPath } from '../store/layout.js';
 import { LocalStore } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { formatBytes } from '../cli/progress.js';
-import { gatherArchiveContent } from './archive-content.js';
+import { CARRIED_IMAGES_ENTRY, gatherArchiveContent } from './archive-content.js';
 import { collectImages } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
 import { dryRun } from './mirror-to-mirror.js';
@@ -82,6 +82,9 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
       const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
       addBytes(content.entries, `isc_${stamp}`, readFileSync(options.configPath));
+      if (Object.keys(content.carried).length) {
+        addBytes(content.entries, CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(content.carried, null, 1) + '\n'));
+      }
       const result = await writeArchives({
         outDir: options.archiveDir!,
         maxArchiveBytes,
@@ -92,7 +95,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
       for (const w of result.warnings) log.warn(w);
       const total = result.archives.reduce((n, a) => n + a.bytes, 0);
       log.info(
-        `${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs written, ${content.skipped} already carried by earlier archives`,
+        `${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`,
       );
       for (const a of result.archives) log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
       await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
