@@ -52935,286 +52935,6 @@ function exitCode(report, collectionFailures = []) {
     return code;
 }
 
-;// CONCATENATED MODULE: ./src/plan/blocked.ts
-const TRANSPORT_PREFIX = /^[a-z][a-z0-9+.-]*:\/\//i;
-/**
- * blockedImages (ref §10.2): each pattern is matched unanchored against the image source and its
- * destination, both without a `xxx://` prefix; a match on either blocks the image. An image without
- * a source is never blocked. `search` is used rather than `test` because it ignores and restores
- * `lastIndex`, so a pattern compiled with the `g` flag gives the same answer on every call.
- */
-function isBlocked(image, destination, patterns) {
-    if (!image.source)
-        return false;
-    const candidates = [image.source, destination].filter((s) => s.length > 0).map((s) => s.replace(TRANSPORT_PREFIX, ''));
-    return patterns.some((pattern) => candidates.some((candidate) => candidate.search(pattern) >= 0));
-}
-
-;// CONCATENATED MODULE: ./src/plan/membership.ts
-/**
- * Merges what two copies of one image belong to, so that a failure names everything it breaks.
- * Operator packages and bundles are unioned (first-seen order). Membership holds a single catalog,
- * release and chart: when two differ the first one is kept, since the type cannot say both.
- */
-function mergeMembership(a, b) {
-    if (!a)
-        return b && copyMembership(b);
-    if (!b)
-        return copyMembership(a);
-    const merged = {};
-    const operators = a.operators ?? b.operators;
-    if (operators) {
-        merged.operators = {
-            catalog: operators.catalog,
-            packages: union(a.operators?.packages, b.operators?.packages),
-            bundles: union(a.operators?.bundles, b.operators?.bundles),
-        };
-    }
-    const release = a.release ?? b.release;
-    if (release !== undefined)
-        merged.release = release;
-    const chart = a.chart ?? b.chart;
-    if (chart !== undefined)
-        merged.chart = chart;
-    return merged;
-}
-function copyMembership(m) {
-    return mergeMembership(m, {});
-}
-function union(a, b) {
-    return [...new Set([...(a ?? []), ...(b ?? [])])];
-}
-
-;// CONCATENATED MODULE: ./src/plan/naming.ts
-
-
-
-/**
- * Contract with the release collector (ref §5.3, §5.4): release images do not keep their source path
- * at the destination, so the collector sets `targetRepo` and `targetTag` on them:
- *  - payload (`ocpRelease`): `openshift/release-images`, `<releaseTag>` e.g. `4.18.1-x86_64`
- *    (the tag of the signature's docker-reference);
- *  - component (`ocpReleaseContent`, KubeVirt disks included): `openshift/release`,
- *    `<releaseTag>-<component name>` e.g. `4.18.1-x86_64-etcd`;
- *  - graph image (`cincinnatiGraph`): `openshift/graph-image`, `latest`.
- * The repositories below are only the fallback when `targetRepo` is missing; a component without
- * `targetTag` is a collector bug (its tag cannot be derived from the source), so it throws.
- */
-const RELEASE_REPOSITORY = {
-    ocpRelease: 'openshift/release-images',
-    ocpReleaseContent: 'openshift/release',
-    cincinnatiGraph: 'openshift/graph-image',
-};
-/**
- * Where an image lands at `dest` (ref §5.2, §5.3): `<host>/<prefix>/<path>:<tag>`. The source host is
- * dropped and its path kept; `targetRepo` replaces the whole path and `targetTag` the tag. A
- * digest-only image gets the synthetic tag `sha256-<hex>`; a tag+digest image keeps its tag (it is
- * pulled by digest, see `pullSpec`). `--max-nested-paths` is not applied here: see
- * `applyMaxNestedPaths`.
- */
-function destinationFor(image, dest) {
-    const ref = reference_parseReference(image.source);
-    const repository = image.targetRepo ?? RELEASE_REPOSITORY[image.kind] ?? ref.repository;
-    const tag = image.targetTag ?? defaultTag(image, ref);
-    return `${joinPath(dest.registry, dest.prefix, repository)}:${tag}`;
-}
-function defaultTag(image, ref) {
-    switch (image.kind) {
-        case 'cincinnatiGraph':
-            return 'latest';
-        case 'ocpRelease':
-            // Without a signature identity oc-mirror names the payload by the bare digest hex (ref §5.4).
-            return ref.tag ?? ref.digest.slice(ref.digest.indexOf(':') + 1);
-        case 'ocpReleaseContent':
-            throw new OcMirrorError(`release component ${image.source} has no destination tag (targetTag not set by the release collector)`);
-        default:
-            if (ref.tag)
-                return ref.tag;
-            if (ref.digest)
-                return digestTag(ref.digest);
-            throw new OcMirrorError(`${image.source}: tag and digest are empty`);
-    }
-}
-function joinPath(...parts) {
-    return parts
-        .flatMap((p) => p.split('/'))
-        .filter((c) => c.length > 0)
-        .join('/');
-}
-function splitDestination(destination) {
-    const transportMatch = /^[a-z][a-z0-9+.-]*:\/\//i.exec(destination);
-    const transport = transportMatch ? transportMatch[0] : '';
-    let rest = destination.slice(transport.length);
-    let suffix = '';
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        suffix = rest.slice(at);
-        rest = rest.slice(0, at);
-    }
-    const slash = rest.indexOf('/');
-    const host = slash >= 0 ? rest.slice(0, slash) : rest;
-    let path = slash >= 0 ? rest.slice(slash + 1) : '';
-    // The tag is looked for in the last component only, so a host port is never taken for a tag.
-    const colon = path.indexOf(':', path.lastIndexOf('/') + 1);
-    if (colon >= 0) {
-        suffix = path.slice(colon) + suffix;
-        path = path.slice(0, colon);
-    }
-    return { transport, host, path: path.split('/').filter((c) => c.length > 0), suffix };
-}
-/** `host/path` of a destination, without tag or digest. */
-function destinationRepository(destination) {
-    const { host, path } = splitDestination(destination);
-    return [host, ...path].join('/');
-}
-/**
- * `--max-nested-paths N` (ref §5.6): counting the path components after the host (the destination
- * prefix included), when there are more than N the first N-1 are kept and the others are joined
- * with `-` into one last component. N=1 therefore flattens the whole path into a single component
- * (`host/a-b-c:tag`), where oc-mirror would produce `host//…`. N <= 0 means no limit.
- */
-function applyMaxNestedPaths(destination, n) {
-    if (!(n > 0))
-        return destination;
-    const { transport, host, path, suffix } = splitDestination(destination);
-    if (path.length <= n)
-        return destination;
-    const kept = [...path.slice(0, n - 1), path.slice(n - 1).join('-')];
-    return `${transport}${host}/${kept.join('/')}${suffix}`;
-}
-/**
- * What to pull: `registry/repository@digest` when there is a digest, else `registry/repository:tag`.
- * Tools that read mapping.txt (containers/image among them) refuse references with both.
- */
-function pullSpec(source) {
-    const ref = reference_parseReference(source);
-    const name = `${ref.registry}/${ref.repository}`;
-    if (ref.digest)
-        return `${name}@${ref.digest}`;
-    if (ref.tag)
-        return `${name}:${ref.tag}`;
-    return name;
-}
-/** `docker://host[/prefix]`, the way a destination is written on the command line. */
-function formatRegistryLocation(location) {
-    return `docker://${joinPath(location.registry, location.prefix)}`;
-}
-
-;// CONCATENATED MODULE: ./src/plan/types.ts
-/**
- * The Plan is plain data: collectors produce CollectedImages, the planner turns them into
- * CopyTasks, and mapping.txt, the copy engine and the cluster resources all read the same tasks.
- */
-function originOf(kind) {
-    switch (kind) {
-        case 'ocpRelease':
-        case 'ocpReleaseContent':
-        case 'cincinnatiGraph':
-            return 'release';
-        case 'operatorCatalog':
-        case 'operatorBundle':
-        case 'operatorRelatedImage':
-            return 'operator';
-        case 'generic':
-            return 'additional';
-        case 'helmImage':
-            return 'helm';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/plan/planner.ts
-
-
-
-
-
-/**
- * Copy order (ref §5.7): release components first, catalogs last. Related images go before bundles
- * so that a bundle whose related image failed can be skipped rather than mirrored broken.
- */
-const COPY_PRIORITY = {
-    ocpReleaseContent: 1,
-    ocpRelease: 3,
-    cincinnatiGraph: 4,
-    operatorRelatedImage: 5,
-    generic: 6,
-    helmImage: 7,
-    operatorBundle: 8,
-    operatorCatalog: 9,
-};
-/**
- * When two collectors plan the very same copy, the kind that says most about the image wins: a
- * bundle also listed among related images stays a bundle, an additional image that an operator needs
- * is reported as an operator image so that its failure names the bundles it breaks.
- */
-const MERGE_PRECEDENCE = {
-    ocpRelease: 0,
-    ocpReleaseContent: 1,
-    cincinnatiGraph: 2,
-    operatorCatalog: 3,
-    operatorBundle: 4,
-    operatorRelatedImage: 5,
-    generic: 6,
-    helmImage: 7,
-};
-/**
- * Turns collected images into copy tasks at `destination` (a `docker://host[/prefix]` string or an
- * already parsed location: for mirror-to-disk the host is the local store's name).
- *
- * Blocked patterns are matched against the source and against the destination both before and
- * after `--max-nested-paths` flattening, so a pattern written against the natural path still blocks.
- * A copy planned twice (same source, same destination) is kept once, its memberships merged, where
- * oc-mirror copies it once per collector.
- */
-function buildPlan(images, destination, opts) {
-    const location = typeof destination === 'string' ? parseRegistryLocation(destination) : destination;
-    const planDestination = typeof destination === 'string' ? destination.trim() : formatRegistryLocation(location);
-    const blocked = [];
-    const tasks = new Map();
-    for (const image of images) {
-        const named = destinationFor(image, location);
-        const flattened = applyMaxNestedPaths(named, opts.maxNestedPaths);
-        if (isBlocked(image, named, opts.blocked) || (flattened !== named && isBlocked(image, flattened, opts.blocked))) {
-            blocked.push(image);
-            continue;
-        }
-        const source = formatReference(reference_parseReference(image.source));
-        const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
-        const key = `${source}=${flattened}`;
-        const existing = tasks.get(key);
-        const kind = existing && MERGE_PRECEDENCE[existing.kind] <= MERGE_PRECEDENCE[image.kind] ? existing.kind : image.kind;
-        const belongsTo = existing ? mergeMembership(existing.belongsTo, image.belongsTo) : image.belongsTo;
-        tasks.set(key, { ...makeTask(source, flattened, kind, belongsTo), ...(pullFrom && { pullFrom }) });
-    }
-    // Array.prototype.sort is stable: equal priorities keep the collectors' order.
-    const ordered = [...tasks.values()].sort((a, b) => COPY_PRIORITY[a.kind] - COPY_PRIORITY[b.kind]);
-    return { plan: { destination: planDestination, tasks: ordered }, blocked };
-}
-function makeTask(source, destination, kind, belongsTo) {
-    return { source, destination, kind, origin: originOf(kind), ...(belongsTo && { belongsTo }) };
-}
-/**
- * Destinations that more than one different image would be written to: images from two registries
- * with the same path and tag, or a targetRepo/targetTag or `--max-nested-paths` collision. The last
- * copy would silently win. Sources with the same digest hold the same content and do not conflict.
- */
-function findDestinationConflicts(tasks) {
-    const byDestination = new Map();
-    for (const task of tasks) {
-        let entry = byDestination.get(task.destination);
-        if (!entry) {
-            entry = { sources: [], contents: new Set() };
-            byDestination.set(task.destination, entry);
-        }
-        if (!entry.sources.includes(task.source))
-            entry.sources.push(task.source);
-        entry.contents.add(parseReference(task.source).digest ?? task.source);
-    }
-    return [...byDestination]
-        .filter(([, entry]) => entry.contents.size > 1)
-        .map(([destination, entry]) => ({ destination, sources: entry.sources }));
-}
-
 ;// CONCATENATED MODULE: ./src/store/directory-reader.ts
 
 
@@ -53624,7 +53344,288 @@ function collectAdditionalImages(images) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/plan/blocked.ts
+const TRANSPORT_PREFIX = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * blockedImages (ref §10.2): each pattern is matched unanchored against the image source and its
+ * destination, both without a `xxx://` prefix; a match on either blocks the image. An image without
+ * a source is never blocked. `search` is used rather than `test` because it ignores and restores
+ * `lastIndex`, so a pattern compiled with the `g` flag gives the same answer on every call.
+ */
+function isBlocked(image, destination, patterns) {
+    if (!image.source)
+        return false;
+    const candidates = [image.source, destination].filter((s) => s.length > 0).map((s) => s.replace(TRANSPORT_PREFIX, ''));
+    return patterns.some((pattern) => candidates.some((candidate) => candidate.search(pattern) >= 0));
+}
+
+;// CONCATENATED MODULE: ./src/plan/membership.ts
+/**
+ * Merges what two copies of one image belong to, so that a failure names everything it breaks.
+ * Operator packages and bundles are unioned (first-seen order). Membership holds a single catalog,
+ * release and chart: when two differ the first one is kept, since the type cannot say both.
+ */
+function mergeMembership(a, b) {
+    if (!a)
+        return b && copyMembership(b);
+    if (!b)
+        return copyMembership(a);
+    const merged = {};
+    const operators = a.operators ?? b.operators;
+    if (operators) {
+        merged.operators = {
+            catalog: operators.catalog,
+            packages: union(a.operators?.packages, b.operators?.packages),
+            bundles: union(a.operators?.bundles, b.operators?.bundles),
+        };
+    }
+    const release = a.release ?? b.release;
+    if (release !== undefined)
+        merged.release = release;
+    const chart = a.chart ?? b.chart;
+    if (chart !== undefined)
+        merged.chart = chart;
+    return merged;
+}
+function copyMembership(m) {
+    return mergeMembership(m, {});
+}
+function union(a, b) {
+    return [...new Set([...(a ?? []), ...(b ?? [])])];
+}
+
+;// CONCATENATED MODULE: ./src/plan/naming.ts
+
+
+
+/**
+ * Contract with the release collector (ref §5.3, §5.4): release images do not keep their source path
+ * at the destination, so the collector sets `targetRepo` and `targetTag` on them:
+ *  - payload (`ocpRelease`): `openshift/release-images`, `<releaseTag>` e.g. `4.18.1-x86_64`
+ *    (the tag of the signature's docker-reference);
+ *  - component (`ocpReleaseContent`, KubeVirt disks included): `openshift/release`,
+ *    `<releaseTag>-<component name>` e.g. `4.18.1-x86_64-etcd`;
+ *  - graph image (`cincinnatiGraph`): `openshift/graph-image`, `latest`.
+ * The repositories below are only the fallback when `targetRepo` is missing; a component without
+ * `targetTag` is a collector bug (its tag cannot be derived from the source), so it throws.
+ */
+const RELEASE_REPOSITORY = {
+    ocpRelease: 'openshift/release-images',
+    ocpReleaseContent: 'openshift/release',
+    cincinnatiGraph: 'openshift/graph-image',
+};
+/**
+ * Where an image lands at `dest` (ref §5.2, §5.3): `<host>/<prefix>/<path>:<tag>`. The source host is
+ * dropped and its path kept; `targetRepo` replaces the whole path and `targetTag` the tag. A
+ * digest-only image gets the synthetic tag `sha256-<hex>`; a tag+digest image keeps its tag (it is
+ * pulled by digest, see `pullSpec`). `--max-nested-paths` is not applied here: see
+ * `applyMaxNestedPaths`.
+ */
+function destinationFor(image, dest) {
+    const ref = reference_parseReference(image.source);
+    const repository = image.targetRepo ?? RELEASE_REPOSITORY[image.kind] ?? ref.repository;
+    const tag = image.targetTag ?? defaultTag(image, ref);
+    return `${joinPath(dest.registry, dest.prefix, repository)}:${tag}`;
+}
+function defaultTag(image, ref) {
+    switch (image.kind) {
+        case 'cincinnatiGraph':
+            return 'latest';
+        case 'ocpRelease':
+            // Without a signature identity oc-mirror names the payload by the bare digest hex (ref §5.4).
+            return ref.tag ?? ref.digest.slice(ref.digest.indexOf(':') + 1);
+        case 'ocpReleaseContent':
+            throw new OcMirrorError(`release component ${image.source} has no destination tag (targetTag not set by the release collector)`);
+        default:
+            if (ref.tag)
+                return ref.tag;
+            if (ref.digest)
+                return digestTag(ref.digest);
+            throw new OcMirrorError(`${image.source}: tag and digest are empty`);
+    }
+}
+function joinPath(...parts) {
+    return parts
+        .flatMap((p) => p.split('/'))
+        .filter((c) => c.length > 0)
+        .join('/');
+}
+function splitDestination(destination) {
+    const transportMatch = /^[a-z][a-z0-9+.-]*:\/\//i.exec(destination);
+    const transport = transportMatch ? transportMatch[0] : '';
+    let rest = destination.slice(transport.length);
+    let suffix = '';
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        suffix = rest.slice(at);
+        rest = rest.slice(0, at);
+    }
+    const slash = rest.indexOf('/');
+    const host = slash >= 0 ? rest.slice(0, slash) : rest;
+    let path = slash >= 0 ? rest.slice(slash + 1) : '';
+    // The tag is looked for in the last component only, so a host port is never taken for a tag.
+    const colon = path.indexOf(':', path.lastIndexOf('/') + 1);
+    if (colon >= 0) {
+        suffix = path.slice(colon) + suffix;
+        path = path.slice(0, colon);
+    }
+    return { transport, host, path: path.split('/').filter((c) => c.length > 0), suffix };
+}
+/** `host/path` of a destination, without tag or digest. */
+function destinationRepository(destination) {
+    const { host, path } = splitDestination(destination);
+    return [host, ...path].join('/');
+}
+/**
+ * `--max-nested-paths N` (ref §5.6): counting the path components after the host (the destination
+ * prefix included), when there are more than N the first N-1 are kept and the others are joined
+ * with `-` into one last component. N=1 therefore flattens the whole path into a single component
+ * (`host/a-b-c:tag`), where oc-mirror would produce `host//…`. N <= 0 means no limit.
+ */
+function applyMaxNestedPaths(destination, n) {
+    if (!(n > 0))
+        return destination;
+    const { transport, host, path, suffix } = splitDestination(destination);
+    if (path.length <= n)
+        return destination;
+    const kept = [...path.slice(0, n - 1), path.slice(n - 1).join('-')];
+    return `${transport}${host}/${kept.join('/')}${suffix}`;
+}
+/**
+ * What to pull: `registry/repository@digest` when there is a digest, else `registry/repository:tag`.
+ * Tools that read mapping.txt (containers/image among them) refuse references with both.
+ */
+function pullSpec(source) {
+    const ref = reference_parseReference(source);
+    const name = `${ref.registry}/${ref.repository}`;
+    if (ref.digest)
+        return `${name}@${ref.digest}`;
+    if (ref.tag)
+        return `${name}:${ref.tag}`;
+    return name;
+}
+/** `docker://host[/prefix]`, the way a destination is written on the command line. */
+function formatRegistryLocation(location) {
+    return `docker://${joinPath(location.registry, location.prefix)}`;
+}
+
+;// CONCATENATED MODULE: ./src/plan/types.ts
+/**
+ * The Plan is plain data: collectors produce CollectedImages, the planner turns them into
+ * CopyTasks, and mapping.txt, the copy engine and the cluster resources all read the same tasks.
+ */
+function originOf(kind) {
+    switch (kind) {
+        case 'ocpRelease':
+        case 'ocpReleaseContent':
+        case 'cincinnatiGraph':
+            return 'release';
+        case 'operatorCatalog':
+        case 'operatorBundle':
+        case 'operatorRelatedImage':
+            return 'operator';
+        case 'generic':
+            return 'additional';
+        case 'helmImage':
+            return 'helm';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/plan/planner.ts
+
+
+
+
+
+/**
+ * Copy order (ref §5.7): release components first, catalogs last. Related images go before bundles
+ * so that a bundle whose related image failed can be skipped rather than mirrored broken.
+ */
+const COPY_PRIORITY = {
+    ocpReleaseContent: 1,
+    ocpRelease: 3,
+    cincinnatiGraph: 4,
+    operatorRelatedImage: 5,
+    generic: 6,
+    helmImage: 7,
+    operatorBundle: 8,
+    operatorCatalog: 9,
+};
+/**
+ * When two collectors plan the very same copy, the kind that says most about the image wins: a
+ * bundle also listed among related images stays a bundle, an additional image that an operator needs
+ * is reported as an operator image so that its failure names the bundles it breaks.
+ */
+const MERGE_PRECEDENCE = {
+    ocpRelease: 0,
+    ocpReleaseContent: 1,
+    cincinnatiGraph: 2,
+    operatorCatalog: 3,
+    operatorBundle: 4,
+    operatorRelatedImage: 5,
+    generic: 6,
+    helmImage: 7,
+};
+/**
+ * Turns collected images into copy tasks at `destination` (a `docker://host[/prefix]` string or an
+ * already parsed location: for mirror-to-disk the host is the local store's name).
+ *
+ * Blocked patterns are matched against the source and against the destination both before and
+ * after `--max-nested-paths` flattening, so a pattern written against the natural path still blocks.
+ * A copy planned twice (same source, same destination) is kept once, its memberships merged, where
+ * oc-mirror copies it once per collector.
+ */
+function buildPlan(images, destination, opts) {
+    const location = typeof destination === 'string' ? parseRegistryLocation(destination) : destination;
+    const planDestination = typeof destination === 'string' ? destination.trim() : formatRegistryLocation(location);
+    const blocked = [];
+    const tasks = new Map();
+    for (const image of images) {
+        const named = destinationFor(image, location);
+        const flattened = applyMaxNestedPaths(named, opts.maxNestedPaths);
+        if (isBlocked(image, named, opts.blocked) || (flattened !== named && isBlocked(image, flattened, opts.blocked))) {
+            blocked.push(image);
+            continue;
+        }
+        const source = formatReference(reference_parseReference(image.source));
+        const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
+        const key = `${source}=${flattened}`;
+        const existing = tasks.get(key);
+        const kind = existing && MERGE_PRECEDENCE[existing.kind] <= MERGE_PRECEDENCE[image.kind] ? existing.kind : image.kind;
+        const belongsTo = existing ? mergeMembership(existing.belongsTo, image.belongsTo) : image.belongsTo;
+        tasks.set(key, { ...makeTask(source, flattened, kind, belongsTo), ...(pullFrom && { pullFrom }) });
+    }
+    // Array.prototype.sort is stable: equal priorities keep the collectors' order.
+    const ordered = [...tasks.values()].sort((a, b) => COPY_PRIORITY[a.kind] - COPY_PRIORITY[b.kind]);
+    return { plan: { destination: planDestination, tasks: ordered }, blocked };
+}
+function makeTask(source, destination, kind, belongsTo) {
+    return { source, destination, kind, origin: originOf(kind), ...(belongsTo && { belongsTo }) };
+}
+/**
+ * Destinations that more than one different image would be written to: images from two registries
+ * with the same path and tag, or a targetRepo/targetTag or `--max-nested-paths` collision. The last
+ * copy would silently win. Sources with the same digest hold the same content and do not conflict.
+ */
+function findDestinationConflicts(tasks) {
+    const byDestination = new Map();
+    for (const task of tasks) {
+        let entry = byDestination.get(task.destination);
+        if (!entry) {
+            entry = { sources: [], contents: new Set() };
+            byDestination.set(task.destination, entry);
+        }
+        if (!entry.sources.includes(task.source))
+            entry.sources.push(task.source);
+        entry.contents.add(parseReference(task.source).digest ?? task.source);
+    }
+    return [...byDestination]
+        .filter(([, entry]) => entry.contents.size > 1)
+        .map(([destination, entry]) => ({ destination, sources: entry.sources }));
+}
+
 ;// CONCATENATED MODULE: ./src/workflows/collect.ts
+
 
 
 
@@ -53652,6 +53653,15 @@ function refuseUnbuiltContent(config, file) {
         if (value !== undefined)
             throw new ConfigError(`${file} ${path}: ${what} are not built yet in this version; remove the section`);
     }
+}
+/** The plan of a collection at a destination; blocked images are logged, an empty plan is an error. */
+function planCollection(collection, destination, opts, log) {
+    const { plan, blocked } = buildPlan(collection.images, destination, { ...opts, blocked: collection.blocked });
+    for (const image of blocked)
+        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+    if (plan.tasks.length === 0)
+        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    return plan;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -56947,7 +56957,6 @@ function prepareWorkingDir(root, timestamp, opts) {
 
 
 
-
 /**
  * Mirror to mirror (ref §1.6): collect → plan → copy source → destination → cluster resources.
  * A dry run stops after writing mapping.txt and contacts no destination.
@@ -56955,15 +56964,11 @@ function prepareWorkingDir(root, timestamp, opts) {
 async function mirrorToMirror(options, log, hooks = {}) {
     const timestamp = runTimestamp();
     const config = loadImageSetConfiguration(options.configPath);
-    const { images, blocked } = collectImages(config, options.configPath);
+    const collection = collectImages(config, options.configPath);
     const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
     log.attachFile?.(dirs.logFile);
     log.info(`oc-mirror-action ${VERSION}: mirror to mirror, ${options.dryRun ? 'dry run, ' : ''}working-dir ${dirs.root}`);
-    const { plan, blocked: removed } = buildPlan(images, options.destination, { maxNestedPaths: options.maxNestedPaths, blocked });
-    for (const image of removed)
-        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
-    if (plan.tasks.length === 0)
-        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
     if (options.dryRun)
         return dryRun(plan, dirs, log);
     const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
@@ -57023,7 +57028,6 @@ function storeRoot(options) {
 
 
 
-
 /**
  * Disk to mirror (ref §4.6): push what the archives in `--from` hold, read in place (no
  * extraction), into the destination registry. The `-c` config may name a subset of what was
@@ -57033,20 +57037,12 @@ function storeRoot(options) {
 async function diskToMirror(options, log, hooks = {}) {
     const timestamp = runTimestamp();
     const config = loadImageSetConfiguration(options.configPath);
-    const { images, blocked } = collectImages(config, options.configPath);
+    const collection = collectImages(config, options.configPath);
     const archives = await openArchives(options.fromDir);
     const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
     log.attachFile?.(dirs.logFile);
     log.info(`oc-mirror-action ${VERSION}: disk to mirror from ${options.fromDir}, ${options.dryRun ? 'dry run, ' : ''}to ${options.destination}`);
-    const { plan, blocked: removed } = buildPlan(images, options.destination, {
-        maxNestedPaths: options.maxNestedPaths,
-        blocked,
-        pullFrom: { registry: options.storeHost, prefix: '' },
-    });
-    for (const image of removed)
-        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
-    if (plan.tasks.length === 0)
-        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths, pullFrom: { registry: options.storeHost, prefix: '' } }, log);
     const carried = await readCarried(archives);
     for (const task of plan.tasks) {
         const digest = task.pullFrom && carried[task.pullFrom];
@@ -58043,7 +58039,6 @@ class ConsoleProgress {
 
 
 
-
 /**
  * Mirror to disk (ref §4): copy into the local store, then write `mirror_NNNNNN.tar` archives of
  * what this image set needs and earlier archives did not carry. Images that fail do not stop the
@@ -58052,7 +58047,7 @@ class ConsoleProgress {
 async function mirrorToDisk(options, log, hooks = {}) {
     const timestamp = runTimestamp();
     const config = loadImageSetConfiguration(options.configPath);
-    const { images, blocked } = collectImages(config, options.configPath);
+    const collection = collectImages(config, options.configPath);
     const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: false });
     log.attachFile?.(dirs.logFile);
     log.info(`oc-mirror-action ${VERSION}: mirror to disk, ${options.dryRun ? 'dry run, ' : ''}archives in ${options.archiveDir}`);
@@ -58062,11 +58057,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
     if (leftovers)
         log.debug(`removed ${leftovers} stale temporary file(s) from the store`);
     const location = { registry: options.storeHost, prefix: '' };
-    const { plan, blocked: removed } = buildPlan(images, location, { maxNestedPaths: 0, blocked });
-    for (const image of removed)
-        log.info(`${image.source} is blocked by blockedImages: not mirrored`);
-    if (plan.tasks.length === 0)
-        throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+    const plan = planCollection(collection, location, { maxNestedPaths: 0 }, log);
     const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
     const history = await readHistory(options.workingDir, since);
     const maxArchiveBytes = archiveSizeGiB(config) * 1024 ** 3;

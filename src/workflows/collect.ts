@@ -2,8 +2,11 @@ import { basename } from 'node:path';
 import { collectAdditionalImages } from '../collect/additional.js';
 import { compileBlockedPattern } from '../config/blocked.js';
 import type { ImageSetConfiguration } from '../config/types.js';
-import { ConfigError } from '../errors.js';
-import type { CollectedImage } from '../plan/types.js';
+import { ConfigError, OcMirrorError } from '../errors.js';
+import type { RegistryLocation } from '../image/reference.js';
+import type { Logger } from '../log.js';
+import { buildPlan, type PlanOptions } from '../plan/planner.js';
+import type { CollectedImage, Plan } from '../plan/types.js';
 
 export interface Collection {
   images: CollectedImage[];
@@ -32,4 +35,17 @@ function refuseUnbuiltContent(config: ImageSetConfiguration, file: string): void
   for (const [value, path, what] of unbuilt) {
     if (value !== undefined) throw new ConfigError(`${file} ${path}: ${what} are not built yet in this version; remove the section`);
   }
+}
+
+/** The plan of a collection at a destination; blocked images are logged, an empty plan is an error. */
+export function planCollection(
+  collection: Collection,
+  destination: string | RegistryLocation,
+  opts: Omit<PlanOptions, 'blocked'>,
+  log: Logger,
+): Plan {
+  const { plan, blocked } = buildPlan(collection.images, destination, { ...opts, blocked: collection.blocked });
+  for (const image of blocked) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+  if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  return plan;
 }

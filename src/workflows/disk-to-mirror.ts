@@ -5,14 +5,13 @@ import { OcMirrorError } from '../errors.js';
 import { isDigest } from '../image/digest.js';
 import type { MirrorOptions } from '../options.js';
 import { exitCode } from '../outputs/report.js';
-import { buildPlan } from '../plan/planner.js';
 import { DirectoryLayout } from '../store/directory-reader.js';
 import type { LayoutReader } from '../store/layout.js';
 import { LayoutSource } from '../store/layout-source.js';
 import { StackedLayout } from '../store/stacked-layout.js';
 import { VERSION } from '../version.js';
 import { CARRIED_IMAGES_ENTRY } from './archive-content.js';
-import { collectImages } from './collect.js';
+import { collectImages, planCollection } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
 import { checkDestinationAccess, dryRun } from './mirror-to-mirror.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
@@ -30,19 +29,13 @@ import { prepareWorkingDir, runTimestamp } from './working-dir.js';
 export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
   const timestamp = runTimestamp();
   const config = loadImageSetConfiguration(options.configPath);
-  const { images, blocked } = collectImages(config, options.configPath);
+  const collection = collectImages(config, options.configPath);
   const archives = await openArchives(options.fromDir!);
   const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
   log.attachFile?.(dirs.logFile);
   log.info(`oc-mirror-action ${VERSION}: disk to mirror from ${options.fromDir}, ${options.dryRun ? 'dry run, ' : ''}to ${options.destination}`);
 
-  const { plan, blocked: removed } = buildPlan(images, options.destination, {
-    maxNestedPaths: options.maxNestedPaths,
-    blocked,
-    pullFrom: { registry: options.storeHost, prefix: '' },
-  });
-  for (const image of removed) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
-  if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths, pullFrom: { registry: options.storeHost, prefix: '' } }, log);
   const carried = await readCarried(archives);
   for (const task of plan.tasks) {
     const digest = task.pullFrom && carried[task.pullFrom];

@@ -7,11 +7,10 @@ import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
 import { renderMapping } from '../outputs/mapping.js';
 import { exitCode } from '../outputs/report.js';
-import { buildPlan } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
 import { VERSION } from '../version.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
-import { collectImages } from './collect.js';
+import { collectImages, planCollection } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
 import { copyPlan } from './copy-plan.js';
 import { finishRun } from './outputs.js';
@@ -25,14 +24,12 @@ import { prepareWorkingDir, runTimestamp, type WorkingDir } from './working-dir.
 export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
   const timestamp = runTimestamp();
   const config = loadImageSetConfiguration(options.configPath);
-  const { images, blocked } = collectImages(config, options.configPath);
+  const collection = collectImages(config, options.configPath);
   const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
   log.attachFile?.(dirs.logFile);
   log.info(`oc-mirror-action ${VERSION}: mirror to mirror, ${options.dryRun ? 'dry run, ' : ''}working-dir ${dirs.root}`);
 
-  const { plan, blocked: removed } = buildPlan(images, options.destination, { maxNestedPaths: options.maxNestedPaths, blocked });
-  for (const image of removed) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
-  if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
+  const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
   if (options.dryRun) return dryRun(plan, dirs, log);
 
   const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
