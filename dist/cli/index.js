@@ -52842,99 +52842,6 @@ function checkKindAndStanzas(root, rules, at) {
         throw at.error(rules.stanza, `missing: ${rules.kind} needs a ${rules.stanza} stanza`, rootLine);
 }
 
-;// CONCATENATED MODULE: ./src/outputs/report.ts
-/** In the order oc-mirror prints them and sets their exit-code bits. */
-const ORIGINS = ['release', 'operator', 'additional', 'helm'];
-function summarize(report) {
-    const counts = Object.fromEntries(ORIGINS.map((o) => [o, emptyCounts()]));
-    for (const image of report.images) {
-        const c = counts[image.task.origin];
-        c.total++;
-        c[image.status]++;
-        c.bytes += image.bytes ?? 0;
-    }
-    return counts;
-}
-function emptyCounts() {
-    return { total: 0, mirrored: 0, present: 0, failed: 0, skipped: 0, bytes: 0 };
-}
-function succeeded(c) {
-    return c.mirrored + c.present;
-}
-/**
- * The `=== Results ===` block (ref §3.3), one line per category with images, without a trailing
- * newline (each line is one log message). oc-mirror pads and colours the mark; colours belong to
- * the front end, so the mark is plain here.
- */
-function renderResults(report) {
-    const counts = summarize(report);
-    const lines = ['=== Results ==='];
-    for (const origin of ORIGINS) {
-        const c = counts[origin];
-        if (c.total === 0)
-            continue;
-        const ok = succeeded(c);
-        lines.push(ok === c.total
-            ? `✓ ${ok} / ${c.total} ${origin} images mirrored successfully`
-            : `✗ ${ok} / ${c.total} ${origin} images mirrored: Some ${origin} images failed to be mirrored - please check the logs`);
-    }
-    return lines.join('\n');
-}
-const SKIPPED_BUNDLE = (origin) => `skipping operator bundle ${origin} because one of its related images failed to mirror`;
-/**
- * mirroring_errors_<ts>.txt (ref §3.2): one line per failed image, plus one per skipped image that
- * carries a reason or is a bundle. Operator failures name the bundles and packages that need the
- * image, written like Go's `%v` of a string slice (`[a b]`); a skipped bundle's line has the plain
- * form, as in oc-mirror. Images are named with their `docker://` transport, as oc-mirror does.
- */
-function renderErrorsFile(report) {
-    const lines = [];
-    for (const image of report.images) {
-        const origin = `docker://${image.task.source}`;
-        if (image.status === 'failed') {
-            const operators = image.task.belongsTo?.operators;
-            const error = image.error ?? 'unknown error';
-            if (operators && (operators.bundles.length > 0 || operators.packages.length > 0)) {
-                lines.push(`error mirroring image ${origin} (Operator bundles: ${goSlice(operators.bundles)} - Operators: ${goSlice(operators.packages)}) error: ${error}`);
-            }
-            else {
-                lines.push(`error mirroring image ${origin} error: ${error}`);
-            }
-        }
-        else if (image.status === 'skipped' && (image.error !== undefined || image.task.kind === 'operatorBundle')) {
-            lines.push(`error mirroring image ${origin} error: ${image.error ?? SKIPPED_BUNDLE(origin)}`);
-        }
-    }
-    return lines.map((line) => `${line}\n`).join('');
-}
-function goSlice(items) {
-    return `[${items.join(' ')}]`;
-}
-/** Exit-code bits (ref §12.4). */
-const EXIT_BITS = {
-    generic: 1,
-    release: 2,
-    operator: 4,
-    additional: 8,
-    helm: 16,
-};
-/**
- * The exit status (ref §12.4): a bit per category whose collection failed, and per category where
- * fewer images were mirrored (or found present) than planned. 0 when everything went through.
- * Failures outside the categories (bad flags, archive I/O…) are the caller's: they exit with 1.
- */
-function exitCode(report, collectionFailures = []) {
-    let code = 0;
-    for (const origin of collectionFailures)
-        code |= EXIT_BITS[origin];
-    const counts = summarize(report);
-    for (const origin of ORIGINS) {
-        if (succeeded(counts[origin]) !== counts[origin].total)
-            code |= EXIT_BITS[origin];
-    }
-    return code;
-}
-
 ;// CONCATENATED MODULE: ./src/store/directory-reader.ts
 
 
@@ -56683,6 +56590,99 @@ function formatDuration(ms) {
     return `${ms}ms`;
 }
 
+;// CONCATENATED MODULE: ./src/outputs/report.ts
+/** In the order oc-mirror prints them and sets their exit-code bits. */
+const ORIGINS = ['release', 'operator', 'additional', 'helm'];
+function summarize(report) {
+    const counts = Object.fromEntries(ORIGINS.map((o) => [o, emptyCounts()]));
+    for (const image of report.images) {
+        const c = counts[image.task.origin];
+        c.total++;
+        c[image.status]++;
+        c.bytes += image.bytes ?? 0;
+    }
+    return counts;
+}
+function emptyCounts() {
+    return { total: 0, mirrored: 0, present: 0, failed: 0, skipped: 0, bytes: 0 };
+}
+function succeeded(c) {
+    return c.mirrored + c.present;
+}
+/**
+ * The `=== Results ===` block (ref §3.3), one line per category with images, without a trailing
+ * newline (each line is one log message). oc-mirror pads and colours the mark; colours belong to
+ * the front end, so the mark is plain here.
+ */
+function renderResults(report) {
+    const counts = summarize(report);
+    const lines = ['=== Results ==='];
+    for (const origin of ORIGINS) {
+        const c = counts[origin];
+        if (c.total === 0)
+            continue;
+        const ok = succeeded(c);
+        lines.push(ok === c.total
+            ? `✓ ${ok} / ${c.total} ${origin} images mirrored successfully`
+            : `✗ ${ok} / ${c.total} ${origin} images mirrored: Some ${origin} images failed to be mirrored - please check the logs`);
+    }
+    return lines.join('\n');
+}
+const SKIPPED_BUNDLE = (origin) => `skipping operator bundle ${origin} because one of its related images failed to mirror`;
+/**
+ * mirroring_errors_<ts>.txt (ref §3.2): one line per failed image, plus one per skipped image that
+ * carries a reason or is a bundle. Operator failures name the bundles and packages that need the
+ * image, written like Go's `%v` of a string slice (`[a b]`); a skipped bundle's line has the plain
+ * form, as in oc-mirror. Images are named with their `docker://` transport, as oc-mirror does.
+ */
+function renderErrorsFile(report) {
+    const lines = [];
+    for (const image of report.images) {
+        const origin = `docker://${image.task.source}`;
+        if (image.status === 'failed') {
+            const operators = image.task.belongsTo?.operators;
+            const error = image.error ?? 'unknown error';
+            if (operators && (operators.bundles.length > 0 || operators.packages.length > 0)) {
+                lines.push(`error mirroring image ${origin} (Operator bundles: ${goSlice(operators.bundles)} - Operators: ${goSlice(operators.packages)}) error: ${error}`);
+            }
+            else {
+                lines.push(`error mirroring image ${origin} error: ${error}`);
+            }
+        }
+        else if (image.status === 'skipped' && (image.error !== undefined || image.task.kind === 'operatorBundle')) {
+            lines.push(`error mirroring image ${origin} error: ${image.error ?? SKIPPED_BUNDLE(origin)}`);
+        }
+    }
+    return lines.map((line) => `${line}\n`).join('');
+}
+function goSlice(items) {
+    return `[${items.join(' ')}]`;
+}
+/** Exit-code bits (ref §12.4). */
+const EXIT_BITS = {
+    generic: 1,
+    release: 2,
+    operator: 4,
+    additional: 8,
+    helm: 16,
+};
+/**
+ * The exit status (ref §12.4): a bit per category whose collection failed, and per category where
+ * fewer images were mirrored (or found present) than planned. 0 when everything went through.
+ * Failures outside the categories (bad flags, archive I/O…) are the caller's: they exit with 1.
+ */
+function exitCode(report, collectionFailures = []) {
+    let code = 0;
+    for (const origin of collectionFailures)
+        code |= EXIT_BITS[origin];
+    const counts = summarize(report);
+    for (const origin of ORIGINS) {
+        if (succeeded(counts[origin]) !== counts[origin].total)
+            code |= EXIT_BITS[origin];
+    }
+    return code;
+}
+
 ;// CONCATENATED MODULE: ./src/outputs/mirror-scope.ts
 
 
@@ -56903,6 +56903,9 @@ function finishRun(report, opts) {
 ;// CONCATENATED MODULE: ./src/workflows/copy-plan.ts
 
 
+
+
+
 /** The copy step every workflow shares: run the plan's tasks and turn the outcomes into the run report. */
 async function copyPlan(plan, endpoints, options, hooks, log, target) {
     const startedAt = new Date().toISOString();
@@ -56917,6 +56920,31 @@ async function copyPlan(plan, endpoints, options, hooks, log, target) {
         images: outcomes.map(toResult),
     };
     return { outcomes, report };
+}
+/**
+ * The end of every workflow that writes to a registry (mirror to mirror, disk to mirror): the
+ * pre-flight access check, the copy, the cluster resources and reports; the endpoints are closed.
+ */
+async function pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp) {
+    try {
+        await checkDestinationAccess(endpoints, options.destination);
+        const { report } = await copyPlan(plan, endpoints, options, hooks, log, options.destination);
+        finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
+        return { exitCode: exitCode(report), report, workingDir: dirs };
+    }
+    finally {
+        await endpoints.close();
+    }
+}
+/** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */
+async function checkDestinationAccess(endpoints, destination) {
+    const location = parseRegistryLocation(destination);
+    try {
+        await endpoints.registries.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
+    }
+    catch (err) {
+        throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/workflows/working-dir.ts
@@ -56953,10 +56981,6 @@ function prepareWorkingDir(root, timestamp, opts) {
 
 
 
-
-
-
-
 /**
  * Mirror to mirror (ref §1.6): collect → plan → copy source → destination → cluster resources.
  * A dry run stops after writing mapping.txt and contacts no destination.
@@ -56972,25 +56996,7 @@ async function mirrorToMirror(options, log, hooks = {}) {
     if (options.dryRun)
         return dryRun(plan, dirs, log);
     const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
-    try {
-        await checkDestinationAccess(endpoints, options.destination);
-        const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
-        finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
-        return { exitCode: exitCode(report), report, workingDir: dirs };
-    }
-    finally {
-        await endpoints.close();
-    }
-}
-/** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */
-async function checkDestinationAccess(endpoints, destination) {
-    const location = parseRegistryLocation(destination);
-    try {
-        await endpoints.registries.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
-    }
-    catch (err) {
-        throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
-    }
+    return pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp);
 }
 function dryRun(plan, dirs, log, extra) {
     (0,external_node_fs_namespaceObject.rmSync)(dirs.dryRun, { recursive: true, force: true });
@@ -57010,8 +57016,6 @@ function storeRoot(options) {
 }
 
 ;// CONCATENATED MODULE: ./src/workflows/disk-to-mirror.ts
-
-
 
 
 
@@ -57060,15 +57064,7 @@ async function diskToMirror(options, log, hooks = {}) {
         host: options.storeHost,
         source: (repo) => new LayoutSource(layout, repo, `archives in ${options.fromDir}`, 'an earlier archive carried it: push that archive first, or pass the mirror-to-disk store with --cache-dir'),
     });
-    try {
-        await checkDestinationAccess(endpoints, options.destination);
-        const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
-        finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
-        return { exitCode: exitCode(report), report, workingDir: dirs };
-    }
-    finally {
-        await endpoints.close();
-    }
+    return pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp);
 }
 /** The images earlier archives carried whole (see mirror to disk): store reference → digest. */
 async function readCarried(archives) {

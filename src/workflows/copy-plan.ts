@@ -3,8 +3,13 @@ import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
 import type { RunReport } from '../outputs/report.js';
 import type { Plan } from '../plan/types.js';
-import { toResult } from './outputs.js';
-import type { RunHooks } from './types.js';
+import { errorMessage, OcMirrorError } from '../errors.js';
+import { parseRegistryLocation } from '../image/reference.js';
+import { exitCode } from '../outputs/report.js';
+import type { WorkflowEndpoints } from './endpoints.js';
+import { finishRun, toResult } from './outputs.js';
+import type { WorkingDir } from './working-dir.js';
+import type { RunHooks, RunOutcome } from './types.js';
 
 /** The copy step every workflow shares: run the plan's tasks and turn the outcomes into the run report. */
 export async function copyPlan(
@@ -27,4 +32,37 @@ export async function copyPlan(
     images: outcomes.map(toResult),
   };
   return { outcomes, report };
+}
+
+/**
+ * The end of every workflow that writes to a registry (mirror to mirror, disk to mirror): the
+ * pre-flight access check, the copy, the cluster resources and reports; the endpoints are closed.
+ */
+export async function pushToRegistry(
+  plan: Plan,
+  endpoints: WorkflowEndpoints,
+  options: MirrorOptions,
+  hooks: RunHooks,
+  log: Logger,
+  dirs: WorkingDir,
+  timestamp: string,
+): Promise<RunOutcome> {
+  try {
+    await checkDestinationAccess(endpoints, options.destination);
+    const { report } = await copyPlan(plan, endpoints, options, hooks, log, options.destination);
+    finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
+    return { exitCode: exitCode(report), report, workingDir: dirs };
+  } finally {
+    await endpoints.close();
+  }
+}
+
+/** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */
+export async function checkDestinationAccess(endpoints: WorkflowEndpoints, destination: string): Promise<void> {
+  const location = parseRegistryLocation(destination);
+  try {
+    await endpoints.registries.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
+  } catch (err) {
+    throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
+  }
 }

@@ -4,7 +4,6 @@ import { loadImageSetConfiguration } from '../config/load.js';
 import { OcMirrorError } from '../errors.js';
 import { isDigest } from '../image/digest.js';
 import type { MirrorOptions } from '../options.js';
-import { exitCode } from '../outputs/report.js';
 import { DirectoryLayout } from '../store/directory-reader.js';
 import type { LayoutReader } from '../store/layout.js';
 import { LayoutSource } from '../store/layout-source.js';
@@ -13,10 +12,9 @@ import { VERSION } from '../version.js';
 import { CARRIED_IMAGES_ENTRY } from './archive-content.js';
 import { collectImages, planCollection } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
-import { checkDestinationAccess, dryRun } from './mirror-to-mirror.js';
+import { dryRun } from './mirror-to-mirror.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
-import { copyPlan } from './copy-plan.js';
-import { finishRun } from './outputs.js';
+import { pushToRegistry } from './copy-plan.js';
 import { storeRoot } from './store-location.js';
 import { prepareWorkingDir, runTimestamp } from './working-dir.js';
 
@@ -57,14 +55,7 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
         'an earlier archive carried it: push that archive first, or pass the mirror-to-disk store with --cache-dir',
       ),
   });
-  try {
-    await checkDestinationAccess(endpoints, options.destination);
-    const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
-    finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
-    return { exitCode: exitCode(report), report, workingDir: dirs };
-  } finally {
-    await endpoints.close();
-  }
+  return pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp);
 }
 
 /** The images earlier archives carried whole (see mirror to disk): store reference → digest. */

@@ -1,19 +1,15 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadImageSetConfiguration } from '../config/load.js';
-import { errorMessage, OcMirrorError } from '../errors.js';
-import { parseRegistryLocation } from '../image/reference.js';
 import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
 import { renderMapping } from '../outputs/mapping.js';
-import { exitCode } from '../outputs/report.js';
 import type { Plan } from '../plan/types.js';
 import { VERSION } from '../version.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
 import { collectImages, planCollection } from './collect.js';
 import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
-import { copyPlan } from './copy-plan.js';
-import { finishRun } from './outputs.js';
+import { pushToRegistry } from './copy-plan.js';
 import { prepareWorkingDir, runTimestamp, type WorkingDir } from './working-dir.js';
 
 
@@ -33,24 +29,7 @@ export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hoo
   if (options.dryRun) return dryRun(plan, dirs, log);
 
   const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
-  try {
-    await checkDestinationAccess(endpoints, options.destination);
-    const { report } = await copyPlan(plan, endpoints, options, hooks, log, `${options.destination}`);
-    finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
-    return { exitCode: exitCode(report), report, workingDir: dirs };
-  } finally {
-    await endpoints.close();
-  }
-}
-
-/** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */
-export async function checkDestinationAccess(endpoints: WorkflowEndpoints, destination: string): Promise<void> {
-  const location = parseRegistryLocation(destination);
-  try {
-    await endpoints.registries.destinationRegistry(location.registry).checkAccess(AbortSignal.timeout(120_000));
-  } catch (err) {
-    throw new OcMirrorError(`checking registry "${location.registry}" access: ${errorMessage(err)}`);
-  }
+  return pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp);
 }
 
 export function dryRun(plan: Plan, dirs: WorkingDir, log: Logger, extra?: (dryRunDir: string) => void): RunOutcome {
