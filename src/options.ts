@@ -34,6 +34,10 @@ export interface MirrorOptions {
   fromDir?: string;
   /** refuse a file larger than archiveSize instead of giving it an archive of its own */
   strictArchive: boolean;
+  /** mirror to disk: GiB per archive, overriding the configuration's archiveSize */
+  archiveSizeGiB?: number;
+  /** registries.conf for source pulls; absent: $CONTAINERS_REGISTRIES_CONF, else the defaults */
+  registriesConf?: string;
   /** mirror to disk: include everything archived since this day (yyyy-MM-dd) */
   since?: string;
   /** blobs above this size are uploaded in chunks (bytes); 0 = always monolithic */

@@ -51984,7 +51984,7 @@ function stripDockerTransport(input) {
  * Docker Hub and single-component paths get `library/`. Structural parsing (the tag is looked for
  * only in the last path component) avoids oc-mirror's confusion of a port with a tag (ref §5.1).
  */
-function reference_parseReference(input) {
+function parseReference(input) {
     const raw = input.trim();
     if (!raw)
         throw new main_ReferenceError('empty image reference');
@@ -52301,11 +52301,11 @@ const architecture = (v) => ARCHITECTURES.includes(v) ? undefined : `"${v}" is n
 /** oc-mirror silently treats an unknown channel type as ocp; a typo of `okd` would then mirror the wrong product. */
 const channelType = (v) => CHANNEL_TYPES.includes(v) ? undefined : `"${v}" is not ${CHANNEL_TYPES.join(' or ')}`;
 /** oc-mirror reads 0 as "the default" (500 GiB), so 0 stays valid for drop-in compatibility. */
-const archiveSize = (v) => v >= 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out, or 0, for the default)`;
+const checks_archiveSize = (v) => v >= 0 ? undefined : `must be a positive number of GiB, got ${v} (leave it out, or 0, for the default)`;
 /** The reason parseReference gives, without the reference it repeats at its start. */
 function referenceProblem(name) {
     try {
-        reference_parseReference(name);
+        parseReference(name);
         return undefined;
     }
     catch (err) {
@@ -52331,7 +52331,7 @@ const additionalImage = (v) => {
     const problem = referenceProblem(v);
     if (problem)
         return problem;
-    const ref = reference_parseReference(v);
+    const ref = parseReference(v);
     return ref.tag === undefined && ref.digest === undefined ? `"${v}" has no tag or digest` : undefined;
 };
 const blockedPattern = (v) => {
@@ -52595,7 +52595,7 @@ const deleteContent = object({
 const imageSetConfigurationSchema = object({
     apiVersion: checkedString(apiVersion),
     kind: nonEmpty,
-    archiveSize: checkedInt(archiveSize),
+    archiveSize: checkedInt(checks_archiveSize),
     mirror: required(mirror),
 });
 const schema_deleteImageSetConfigurationSchema = object({
@@ -52621,7 +52621,7 @@ function catalogUniqueName(op) {
         // A local layout has no registry path to replace; keep every part that tells two entries apart.
         return `${op.catalog}${op.targetCatalog ? ` as ${op.targetCatalog}` : ''}${op.targetTag ? `:${op.targetTag}` : ''}`;
     }
-    const ref = reference_parseReference(op.catalog);
+    const ref = parseReference(op.catalog);
     const repository = op.targetCatalog || ref.repository;
     if (op.targetTag)
         return formatReference({ registry: ref.registry, repository, tag: op.targetTag });
@@ -53203,7 +53203,7 @@ async function gatherArchiveContent(store, tasks, history) {
         entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest), { highWaterMark: 1 << 20 }) });
     };
     for (const task of tasks) {
-        const ref = reference_parseReference(task.destination);
+        const ref = parseReference(task.destination);
         const repo = store.repository(ref.repository);
         const content = await imageContent(repo, ref.tag ?? ref.digest);
         // An image whose every manifest and blob an earlier archive carried travels as one line of
@@ -53241,7 +53241,7 @@ function collectAdditionalImages(images) {
         if (img.platforms?.length) {
             throw new ConfigError(`mirror.additionalImages[${i}].platforms: per-platform (sparse) copies are not built yet; remove platforms to copy every platform`);
         }
-        const ref = reference_parseReference(img.name);
+        const ref = parseReference(img.name);
         return {
             source: formatReference(ref),
             kind: 'generic',
@@ -53329,7 +53329,7 @@ const RELEASE_REPOSITORY = {
  * `applyMaxNestedPaths`.
  */
 function destinationFor(image, dest) {
-    const ref = reference_parseReference(image.source);
+    const ref = parseReference(image.source);
     const repository = image.targetRepo ?? RELEASE_REPOSITORY[image.kind] ?? ref.repository;
     const tag = image.targetTag ?? defaultTag(image, ref);
     return `${joinPath(dest.registry, dest.prefix, repository)}:${tag}`;
@@ -53403,7 +53403,7 @@ function applyMaxNestedPaths(destination, n) {
  * Tools that read mapping.txt (containers/image among them) refuse references with both.
  */
 function pullSpec(source) {
-    const ref = reference_parseReference(source);
+    const ref = parseReference(source);
     const name = `${ref.registry}/${ref.repository}`;
     if (ref.digest)
         return `${name}@${ref.digest}`;
@@ -53494,7 +53494,7 @@ function buildPlan(images, destination, opts) {
             blocked.push(image);
             continue;
         }
-        const source = formatReference(reference_parseReference(image.source));
+        const source = formatReference(parseReference(image.source));
         const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
         const key = `${source}=${flattened}`;
         const existing = tasks.get(key);
@@ -53566,6 +53566,10 @@ function planCollection(collection, destination, opts, log) {
     const { plan, blocked } = buildPlan(collection.images, destination, { ...opts, blocked: collection.blocked });
     for (const image of blocked)
         log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+    // Two different images named to one destination tag: the one copied last silently wins there.
+    for (const c of findDestinationConflicts(plan.tasks)) {
+        log.warn(`${c.destination} is the destination of ${c.sources.length} different images (${c.sources.join(', ')}): only one will be there; use targetRepo/targetTag to tell them apart`);
+    }
     if (plan.tasks.length === 0)
         throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
     return plan;
@@ -56088,7 +56092,7 @@ function rewrite(ref, match, location) {
         throw fail();
     let parsed;
     try {
-        parsed = reference_parseReference(rewritten);
+        parsed = parseReference(rewritten);
     }
     catch {
         throw fail();
@@ -56203,7 +56207,7 @@ function registryEndpoints(options, log) {
         log: (m) => log.debug(m),
     });
     // Loaded once, up front: a bad registries.conf fails the run before anything is copied.
-    const pullRules = loadRegistriesConf();
+    const pullRules = loadRegistriesConf(options.registriesConf);
     for (const i of pullRules.ignored)
         (i.unknown ? log.warn.bind(log) : log.debug.bind(log))(`${i.file}: ${i.key}: ${i.reason}`);
     if (pullRules.files.length > 0)
@@ -56352,8 +56356,8 @@ class CopyEngine {
         try {
             const timeout = AbortSignal.timeout(Math.min(this.options.imageTimeoutMs, 60_000));
             const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
-            const srcRef = reference_parseReference(task.pullFrom ?? task.source);
-            const dstRef = reference_parseReference(task.destination);
+            const srcRef = parseReference(task.pullFrom ?? task.source);
+            const dstRef = parseReference(task.destination);
             const dst = this.endpoints.destination(dstRef);
             let top;
             try {
@@ -56417,8 +56421,8 @@ class CopyEngine {
         }
     }
     async copyImage(task, signal, probed) {
-        const srcRef = reference_parseReference(task.pullFrom ?? task.source);
-        const dstRef = reference_parseReference(task.destination);
+        const srcRef = parseReference(task.pullFrom ?? task.source);
+        const dstRef = parseReference(task.destination);
         const src = this.endpoints.source(srcRef);
         const dst = this.endpoints.destination(dstRef);
         const top = probed ?? (await src.getManifest(pullReference(srcRef), signal));
@@ -56719,7 +56723,7 @@ function mirrorScopes(tasks, maxNestedPaths) {
     };
 }
 function repositoryPair(task) {
-    const ref = reference_parseReference(task.source);
+    const ref = parseReference(task.source);
     return { source: `${ref.registry}/${ref.repository}`, mirror: destinationRepository(task.destination) };
 }
 function uniquePairs(tasks) {
@@ -56808,7 +56812,7 @@ function renderMirrorSets(tasks, opts) {
         const category = categoryOf(task.kind);
         if (!category)
             continue;
-        const ref = reference_parseReference(task.source);
+        const ref = parseReference(task.source);
         const { source, mirror } = scopeOf(task);
         if (ref.digest !== undefined || task.kind === 'ocpRelease')
             add(digest[category], source, mirror);
@@ -58056,7 +58060,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
     const plan = planCollection(collection, location, { maxNestedPaths: 0 }, log);
     const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
     const history = await readHistory(options.workingDir, since);
-    const maxArchiveBytes = archiveSizeGiB(config) * 1024 ** 3;
+    const maxArchiveBytes = (options.archiveSizeGiB ?? archiveSizeGiB(config)) * 1024 ** 3;
     const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
         host: options.storeHost,
         source: (repo) => store.repository(repo),
@@ -58121,7 +58125,7 @@ async function mirrorToDisk(options, log, hooks = {}) {
 async function missingFromStore(tasks, store) {
     const missing = [];
     for (const task of tasks) {
-        const ref = reference_parseReference(task.destination);
+        const ref = parseReference(task.destination);
         const digest = await store.repository(ref.repository).manifestDigest(pullReference(ref));
         if (!digest)
             missing.push(task);
@@ -58134,7 +58138,7 @@ async function predictSize(tasks, missing, endpoints, store, history, maxArchive
     for (const task of tasks) {
         try {
             const fromStore = !missing.includes(task);
-            const ref = reference_parseReference(fromStore ? task.destination : task.source);
+            const ref = parseReference(fromStore ? task.destination : task.source);
             const src = fromStore ? store.repository(ref.repository) : endpoints.source(ref);
             const content = await imageContent(src, pullReference(ref));
             for (const m of content.manifests)
@@ -58259,6 +58263,7 @@ function parseDuration(value, flag) {
 
 
 
+
 /** Flags shared by every command (cobra persistent flags in oc-mirror). */
 const COMMON_FLAGS = [
     { name: 'config', short: 'c', kind: 'string', help: 'path to the ImageSetConfiguration (or DeleteImageSetConfiguration) file' },
@@ -58275,6 +58280,7 @@ const COMMON_FLAGS = [
     { name: 'tls-verify', kind: 'bool', help: 'deprecated: sets both --src-tls-verify and --dest-tls-verify', hidden: true },
     { name: 'src-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for source registries' },
     { name: 'dest-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for the destination registry' },
+    { name: 'registries-conf', kind: 'string', help: 'registries.conf for source pulls (default $CONTAINERS_REGISTRIES_CONF, else the containers defaults)' },
     { name: 'port', short: 'p', kind: 'int', help: 'port of the local registry used by disk workflows (default 55000)' },
     { name: 'v2', kind: 'bool', help: 'use oc-mirror v2 behaviour (the only one here; accepted for compatibility)', hidden: true },
     { name: 'v1', kind: 'bool', help: '', hidden: true, notSupported: 'this tool implements oc-mirror v2 only; drop --v1' },
@@ -58294,6 +58300,7 @@ const MIRROR_FLAGS = [
     { name: 'quiet', short: 'q', kind: 'bool', help: 'print only warnings, errors and the results' },
     { name: 'remove-signatures', kind: 'bool', help: 'do not mirror sigstore signatures (they are not mirrored yet in any case)' },
     { name: 'since', kind: 'string', help: 'yyyy-MM-dd: archive again everything archived since that day (mirror to disk)' },
+    { name: 'archive-size', kind: 'int', help: 'GiB per archive, overriding archiveSize of the configuration (mirror to disk)' },
     { name: 'strict-archive', kind: 'bool', help: 'fail when a file is larger than archiveSize instead of giving it an archive of its own' },
     { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
     { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
@@ -58397,6 +58404,10 @@ function mirrorOptions(args, env, cwd) {
     const imageTimeoutMs = num('image-timeout', 600_000);
     if (imageTimeoutMs <= 0)
         throw new UsageError('the flag image-timeout must be a positive duration');
+    const archiveSize = typeof f['archive-size'] === 'number' ? f['archive-size'] : undefined;
+    const archiveProblem = archiveSize !== undefined ? checks_archiveSize(archiveSize) : undefined;
+    if (archiveProblem)
+        throw new UsageError(`the flag archive-size ${archiveProblem}`);
     const port = num('port', 55000);
     if (port < 1 || port > 65535)
         throw new UsageError('the flag port must be between 1 and 65535');
@@ -58410,6 +58421,7 @@ function mirrorOptions(args, env, cwd) {
     const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
     const authfile = str('authfile');
     const srcCertDir = str('src-cert-dir');
+    const registriesConf = str('registries-conf');
     const destCertDir = str('dest-cert-dir');
     const options = {
         configPath: (0,external_node_path_.resolve)(cwd, str('config')),
@@ -58435,6 +58447,8 @@ function mirrorOptions(args, env, cwd) {
         ...(archiveDir && { archiveDir }),
         ...(fromDir && { fromDir }),
         strictArchive: bool('strict-archive', false),
+        ...(archiveSize && { archiveSizeGiB: archiveSize }),
+        ...(registriesConf && { registriesConf: (0,external_node_path_.resolve)(cwd, registriesConf) }),
         ...(since !== undefined && { since }),
         uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
     };

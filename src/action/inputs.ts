@@ -1,14 +1,14 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParsedArgs } from '../cli/flags.js';
-import { mirrorOptions } from '../cli/mirror-command.js';
+import { MIRROR_FLAGS, mirrorOptions } from '../cli/mirror-command.js';
 import { archiveSize as checkArchiveSize } from '../config/checks.js';
 import { UsageError } from '../errors.js';
 import type { MirrorOptions } from '../options.js';
 import type { ActionName } from './actions.js';
 import { authDocument, type CredentialInputs } from './credentials.js';
 import { ACTION_INPUTS, isLiteralDefault, PLAN_PLACEHOLDER_DESTINATION, type InputSpec } from './input-table.js';
-import { ACTION_DELETE_FLAGS, ACTION_MIRROR_FLAGS } from './pending-cli-flags.js';
+import { ACTION_DELETE_FLAGS } from './pending-cli-flags.js';
 import { SecretRegistry } from './secrets.js';
 import { parseShard, parseShardCount, type Shard } from './shards.js';
 
@@ -263,22 +263,19 @@ function engineInputs(
   secrets: SecretRegistry,
 ): EngineInputs {
   const argv = args.argv();
-  const parsed = args.blame(() => parseArgs(argv, [...ACTION_MIRROR_FLAGS]));
-  const { options, warnings } = args.blame(() => mirrorOptions(parsed, env, cwd));
+  const parsed = args.blame(() => parseArgs(argv, MIRROR_FLAGS));
   const archiveSize = parsed.flags['archive-size'];
-  if (typeof archiveSize === 'number') {
-    const problem = checkArchiveSize(archiveSize);
-    if (problem) throw new UsageError(`input "archive-size": ${problem}`);
-  }
-  const registriesConf = parsed.flags['registries-conf'];
+  const problem = typeof archiveSize === 'number' ? checkArchiveSize(archiveSize) : undefined;
+  if (problem) throw new UsageError(`input "archive-size": ${problem}`);
+  const { options, warnings } = args.blame(() => mirrorOptions(parsed, env, cwd));
   return {
     argv,
     options,
     warnings,
     credentials,
     secrets,
-    ...(typeof archiveSize === 'number' && { archiveSizeGiB: archiveSize }),
-    ...(typeof registriesConf === 'string' && { registriesConf: resolve(cwd, registriesConf) }),
+    ...(options.archiveSizeGiB !== undefined && { archiveSizeGiB: options.archiveSizeGiB }),
+    ...(options.registriesConf !== undefined && { registriesConf: options.registriesConf }),
   };
 }
 

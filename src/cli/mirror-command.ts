@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { archiveSize as checkArchiveSize } from '../config/checks.js';
 import { UsageError } from '../errors.js';
 import type { LogLevel, MirrorOptions, Workflow } from '../options.js';
 import type { FlagSpec, ParsedArgs } from './flags.js';
@@ -20,6 +21,7 @@ export const COMMON_FLAGS: FlagSpec[] = [
   { name: 'tls-verify', kind: 'bool', help: 'deprecated: sets both --src-tls-verify and --dest-tls-verify', hidden: true },
   { name: 'src-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for source registries' },
   { name: 'dest-cert-dir', kind: 'string', help: 'directory of CA certificates (*.crt) for the destination registry' },
+  { name: 'registries-conf', kind: 'string', help: 'registries.conf for source pulls (default $CONTAINERS_REGISTRIES_CONF, else the containers defaults)' },
   { name: 'port', short: 'p', kind: 'int', help: 'port of the local registry used by disk workflows (default 55000)' },
   { name: 'v2', kind: 'bool', help: 'use oc-mirror v2 behaviour (the only one here; accepted for compatibility)', hidden: true },
   { name: 'v1', kind: 'bool', help: '', hidden: true, notSupported: 'this tool implements oc-mirror v2 only; drop --v1' },
@@ -40,6 +42,7 @@ export const MIRROR_FLAGS: FlagSpec[] = [
   { name: 'quiet', short: 'q', kind: 'bool', help: 'print only warnings, errors and the results' },
   { name: 'remove-signatures', kind: 'bool', help: 'do not mirror sigstore signatures (they are not mirrored yet in any case)' },
   { name: 'since', kind: 'string', help: 'yyyy-MM-dd: archive again everything archived since that day (mirror to disk)' },
+  { name: 'archive-size', kind: 'int', help: 'GiB per archive, overriding archiveSize of the configuration (mirror to disk)' },
   { name: 'strict-archive', kind: 'bool', help: 'fail when a file is larger than archiveSize instead of giving it an archive of its own' },
   { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
   { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
@@ -132,6 +135,9 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   if (maxNestedPaths < 0) throw new UsageError('the flag max-nested-paths must not be negative');
   const imageTimeoutMs = num('image-timeout', 600_000);
   if (imageTimeoutMs <= 0) throw new UsageError('the flag image-timeout must be a positive duration');
+  const archiveSize = typeof f['archive-size'] === 'number' ? (f['archive-size'] as number) : undefined;
+  const archiveProblem = archiveSize !== undefined ? checkArchiveSize(archiveSize) : undefined;
+  if (archiveProblem) throw new UsageError(`the flag archive-size ${archiveProblem}`);
   const port = num('port', 55000);
   if (port < 1 || port > 65535) throw new UsageError('the flag port must be between 1 and 65535');
 
@@ -145,6 +151,7 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
   const authfile = str('authfile');
   const srcCertDir = str('src-cert-dir');
+  const registriesConf = str('registries-conf');
   const destCertDir = str('dest-cert-dir');
 
   const options: MirrorOptions = {
@@ -171,6 +178,8 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
     ...(archiveDir && { archiveDir }),
     ...(fromDir && { fromDir }),
     strictArchive: bool('strict-archive', false),
+    ...(archiveSize && { archiveSizeGiB: archiveSize }),
+    ...(registriesConf && { registriesConf: resolve(cwd, registriesConf) }),
     ...(since !== undefined && { since }),
     uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
   };

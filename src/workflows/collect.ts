@@ -5,7 +5,7 @@ import type { ImageSetConfiguration } from '../config/types.js';
 import { ConfigError, OcMirrorError } from '../errors.js';
 import type { RegistryLocation } from '../image/reference.js';
 import type { Logger } from '../log.js';
-import { buildPlan, type PlanOptions } from '../plan/planner.js';
+import { buildPlan, findDestinationConflicts, type PlanOptions } from '../plan/planner.js';
 import type { CollectedImage, Plan } from '../plan/types.js';
 
 export interface Collection {
@@ -46,6 +46,10 @@ export function planCollection(
 ): Plan {
   const { plan, blocked } = buildPlan(collection.images, destination, { ...opts, blocked: collection.blocked });
   for (const image of blocked) log.info(`${image.source} is blocked by blockedImages: not mirrored`);
+  // Two different images named to one destination tag: the one copied last silently wins there.
+  for (const c of findDestinationConflicts(plan.tasks)) {
+    log.warn(`${c.destination} is the destination of ${c.sources.length} different images (${c.sources.join(', ')}): only one will be there; use targetRepo/targetTag to tell them apart`);
+  }
   if (plan.tasks.length === 0) throw new OcMirrorError('no images to copy: every image of the configuration is blocked or none is configured');
   return plan;
 }

@@ -48,7 +48,7 @@ export function registryEndpoints(options: MirrorOptions, log: Logger): Registry
     log: (m: string) => log.debug(m),
   });
   // Loaded once, up front: a bad registries.conf fails the run before anything is copied.
-  const pullRules = loadRegistriesConf();
+  const pullRules = loadRegistriesConf(options.registriesConf);
   for (const i of pullRules.ignored) (i.unknown ? log.warn.bind(log) : log.debug.bind(log))(`${i.file}: ${i.key}: ${i.reason}`);
   if (pullRules.files.length > 0) log.info(`registries.conf: ${pullRules.files.join(', ')}`);
   return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir), pullRules, log);

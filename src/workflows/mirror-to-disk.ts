@@ -48,7 +48,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
   const plan = planCollection(collection, location, { maxNestedPaths: 0 }, log);
   const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
   const history = await readHistory(options.workingDir, since);
-  const maxArchiveBytes = archiveSizeGiB(config) * 1024 ** 3;
+  const maxArchiveBytes = (options.archiveSizeGiB ?? archiveSizeGiB(config)) * 1024 ** 3;
 
   const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), {
     host: options.storeHost,

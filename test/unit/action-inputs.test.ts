@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { ACTION_NAMES, type ActionName } from '../../src/action/actions.js';
 import { ACTION_INPUTS, PLAN_PLACEHOLDER_DESTINATION } from '../../src/action/input-table.js';
 import { inputVariable, readInputs } from '../../src/action/inputs.js';
-import { ACTION_DELETE_FLAGS, ACTION_MIRROR_FLAGS } from '../../src/action/pending-cli-flags.js';
+import { ACTION_DELETE_FLAGS } from '../../src/action/pending-cli-flags.js';
 import { SecretRegistry } from '../../src/action/secrets.js';
 import { parseArgs } from '../../src/cli/flags.js';
-import { mirrorOptions } from '../../src/cli/mirror-command.js';
+import { MIRROR_FLAGS as ACTION_MIRROR_FLAGS, mirrorOptions } from '../../src/cli/mirror-command.js';
 import { UsageError } from '../../src/errors.js';
 
 /** INPUT_* variables as the runner sets them, plus a HOME so that cacheDir does not depend on the machine. */

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { test } from 'node:test';
-import { directoryEntries, fileEntry } from '../../src/archive/entries.js';
 import { ArchiveError } from '../../src/archive/errors.js';
 import { openArchives } from '../../src/archive/reader.js';
 import { END_OF_ARCHIVE_BYTES, readTarIndex, tarEntrySize, TarWriter } from '../../src/archive/tar.js';
@@ -450,25 +449,4 @@ test('an oc-mirror layout read in place serves images through LayoutSource', asy
   assert.equal(await set.extractFile('isc_2025-01-31T12:00:00Z', join(out, 'isc.yaml')), 28);
   assert.equal(readFileSync(join(out, 'isc.yaml'), 'utf8'), 'kind: ImageSetConfiguration\n');
   await assert.rejects(set.extractFile('absent', join(out, 'x')), /no entry "absent" in the archives/);
-});
-
-test('directory entries: regular files in a stable order, snapshotted at their listed size', async () => {
-  const root = tmp();
-  mkdirSync(join(root, 'working-dir/logs'), { recursive: true });
-  mkdirSync(join(root, 'working-dir/B'), { recursive: true });
-  writeFileSync(join(root, 'working-dir/logs/run.log'), 'line 1\n');
-  writeFileSync(join(root, 'working-dir/B/x'), 'x');
-  writeFileSync(join(root, 'working-dir/a'), 'a');
-  symlinkSync('/etc/passwd', join(root, 'working-dir/link'));
-  const { entries, skipped } = await directoryEntries(join(root, 'working-dir'), 'working-dir/');
-  assert.deepEqual(entries.map((e) => e.name), ['working-dir/B/x', 'working-dir/a', 'working-dir/logs/run.log']);
-  assert.deepEqual(skipped, [join(root, 'working-dir/link')]);
-  writeFileSync(join(root, 'working-dir/logs/run.log'), 'line 1\nline 2, written while archiving\n');
-  const dir = tmp();
-  await write(dir, entries);
-  const set = await openArchives(dir);
-  assert.equal((await set.readSmall('working-dir/logs/run.log'))!.toString(), 'line 1\n');
-  assert.deepEqual(await directoryEntries(join(root, 'absent'), 'x'), { entries: [], skipped: [] });
-  assert.equal(fileEntry('a', join(root, 'working-dir/a'), 0).size, 0);
-  assert.ok(existsSync(join(dir, 'mirror_000001.tar')));
 });

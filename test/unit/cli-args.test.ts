@@ -71,6 +71,10 @@ test('mirror to disk and disk to mirror keep working-dir beside the archives', (
   assert.equal(m2d.options.cacheDir, '/h');
   assert.equal(m2d.options.strictArchive, true);
   assert.equal(m2d.options.since, '2026-01-31');
+  const sized = resolve(['-c', 'i', 'file://out', '--archive-size', '4', '--registries-conf', 'conf/r.conf']);
+  assert.equal(sized.options.archiveSizeGiB, 4);
+  assert.equal(sized.options.registriesConf, '/work/conf/r.conf');
+  assert.throws(() => resolve(['-c', 'i', 'file://out', '--archive-size', '-1']), /the flag archive-size must be a positive number of GiB/);
   const d2m = resolve(['-c', 'i', '--from', 'file:///mnt/disk', 'docker://r.io/x', '--cache-dir', 'c']);
   assert.equal(d2m.options.workflow, 'diskToMirror');
   assert.equal(d2m.options.fromDir, '/mnt/disk');
