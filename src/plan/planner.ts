@@ -79,7 +79,7 @@ export function buildPlan(images: readonly CollectedImage[], destination: string
       continue;
     }
     const source = formatReference(parseReference(image.source));
-    const pullFrom = opts.pullFrom && destinationFor(image, opts.pullFrom);
+    const pullFrom = opts.pullFrom ? destinationFor(image, opts.pullFrom) : image.pullFrom;
     const key = `${source}=${flattened}`;
     const existing = tasks.get(key);
     const kind = existing && MERGE_PRECEDENCE[existing.kind] <= MERGE_PRECEDENCE[image.kind] ? existing.kind : image.kind;

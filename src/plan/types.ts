@@ -52,6 +52,11 @@ export interface CollectedImage {
   targetRepo?: string;
   /** additionalImages.targetTag, targetTag: replaces the tag at the destination */
   targetTag?: string;
+  /**
+   * An image a collector built (rebuilt catalog, graph image): where it sits in the local store,
+   * `localhost:<port>/<path>:<tag>`; `source` is the name it is mirrored under.
+   */
+  pullFrom?: string;
   belongsTo?: Membership;
 }
 

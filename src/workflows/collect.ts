@@ -1,29 +1,61 @@
-import { basename } from 'node:path';
 import { collectAdditionalImages } from '../collect/additional.js';
+import type { ClusterResource, CollectContext, Collector, CollectorOutput } from '../collect/types.js';
 import { compileBlockedPattern } from '../config/blocked.js';
 import type { ImageSetConfiguration } from '../config/types.js';
 import { ConfigError, OcMirrorError } from '../errors.js';
 import type { RegistryLocation } from '../image/reference.js';
 import type { Logger } from '../log.js';
+import type { ImageResult } from '../outputs/report.js';
 import { buildPlan, findDestinationConflicts, type PlanOptions } from '../plan/planner.js';
 import type { CollectedImage, Plan } from '../plan/types.js';
 
 export interface Collection {
   images: CollectedImage[];
   blocked: RegExp[];
+  /** the collectors' cluster-resource hooks, called after the copy */
+  resourceHooks?: NonNullable<CollectorOutput['clusterResources']>[];
 }
 
+/**
+ * The collectors of each content kind, in oc-mirror's order (release, operator, additional, helm:
+ * ref §5.7); a kind absent from the configuration costs nothing.
+ */
+const COLLECTORS: readonly { present(config: ImageSetConfiguration): boolean; collect: Collector }[] = [
+  {
+    present: (c) => !!c.mirror?.additionalImages?.length,
+    collect: async (ctx) => ({ images: collectAdditionalImages(ctx.config.mirror?.additionalImages) }),
+  },
+];
+
 /** Runs the collectors of a configuration; content kinds whose collectors are not built are refused. */
-export function collectImages(config: ImageSetConfiguration, configPath: string): Collection {
-  refuseUnbuiltContent(config, basename(configPath));
+export async function collectImages(ctx: CollectContext): Promise<Collection> {
+  const images: CollectedImage[] = [];
+  const resourceHooks: NonNullable<CollectorOutput['clusterResources']>[] = [];
+  for (const c of COLLECTORS) {
+    if (!c.present(ctx.config)) continue;
+    const out = await c.collect(ctx);
+    images.push(...out.images);
+    if (out.clusterResources) resourceHooks.push(out.clusterResources);
+  }
   return {
-    images: collectAdditionalImages(config.mirror?.additionalImages),
-    blocked: (config.mirror?.blockedImages ?? []).map((b) => compileBlockedPattern(b.name)),
+    images,
+    blocked: (ctx.config.mirror?.blockedImages ?? []).map((b) => compileBlockedPattern(b.name)),
+    resourceHooks,
   };
 }
 
-/** Refused, never silently skipped: a user must know that a section of their config did nothing. */
-function refuseUnbuiltContent(config: ImageSetConfiguration, file: string): void {
+/** The cluster resources the collectors derive from the copy's results. */
+export async function collectorResources(collection: Collection, results: readonly ImageResult[]): Promise<ClusterResource[]> {
+  const out: ClusterResource[] = [];
+  for (const hook of collection.resourceHooks ?? []) out.push(...(await hook(results)));
+  return out;
+}
+
+/**
+ * Content kinds without a collector, refused before anything is written: never silently skipped, a
+ * user must know that a section of their config did nothing.
+ */
+export function refuseUnbuiltContent(config: ImageSetConfiguration, file: string): void {
   const m = config.mirror;
   if (!m) return;
   const unbuilt: [unknown, string, string][] = [

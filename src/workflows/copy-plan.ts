@@ -9,6 +9,7 @@ import { exitCode } from '../outputs/report.js';
 import type { WorkflowEndpoints } from './endpoints.js';
 import { finishRun, toResult } from './outputs.js';
 import type { WorkingDir } from './working-dir.js';
+import { collectorResources, type Collection } from './collect.js';
 import type { RunHooks, RunOutcome } from './types.js';
 
 /** The copy step every workflow shares: run the plan's tasks and turn the outcomes into the run report. */
@@ -36,10 +37,11 @@ export async function copyPlan(
 
 /**
  * The end of every workflow that writes to a registry (mirror to mirror, disk to mirror): the
- * pre-flight access check, the copy, the cluster resources and reports; the endpoints are closed.
+ * pre-flight access check, the copy, the cluster resources (IDMS/ITMS and the collectors') and reports.
  */
 export async function pushToRegistry(
   plan: Plan,
+  collection: Collection,
   endpoints: WorkflowEndpoints,
   options: MirrorOptions,
   hooks: RunHooks,
@@ -47,14 +49,11 @@ export async function pushToRegistry(
   dirs: WorkingDir,
   timestamp: string,
 ): Promise<RunOutcome> {
-  try {
-    await checkDestinationAccess(endpoints, options.destination);
-    const { report } = await copyPlan(plan, endpoints, options, hooks, log, options.destination);
-    finishRun(report, { clusterResources: true, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
-    return { exitCode: exitCode(report), report, workingDir: dirs };
-  } finally {
-    await endpoints.close();
-  }
+  await checkDestinationAccess(endpoints, options.destination);
+  const { report } = await copyPlan(plan, endpoints, options, hooks, log, options.destination);
+  const resources = await collectorResources(collection, report.images);
+  finishRun(report, { clusterResources: true, resources, maxNestedPaths: options.maxNestedPaths, dirs, timestamp, log });
+  return { exitCode: exitCode(report), report, workingDir: dirs };
 }
 
 /** Pre-flight (ref §1.4): fail before copying anything when the destination cannot be reached or refuses us. */

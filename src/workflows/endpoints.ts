@@ -4,6 +4,7 @@ import type { ImageDestination, ImageSource } from '../image/transport.js';
 import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
 import type { RegistryOptions } from '../registry/client.js';
+import { HttpClient } from '../http/client.js';
 import { credentialLookup } from '../registry/credentials.js';
 import { RegistryEndpoints } from '../registry/endpoints.js';
 import { loadRegistriesConf } from '../registry/registries-conf.js';
@@ -52,4 +53,13 @@ export function registryEndpoints(options: MirrorOptions, log: Logger): Registry
   for (const i of pullRules.ignored) (i.unknown ? log.warn.bind(log) : log.debug.bind(log))(`${i.file}: ${i.key}: ${i.reason}`);
   if (pullRules.files.length > 0) log.info(`registries.conf: ${pullRules.files.join(', ')}`);
   return new RegistryEndpoints(side(options.srcTlsVerify, options.srcCertDir), side(options.destTlsVerify, options.destCertDir), pullRules, log);
+}
+
+/** The HTTP client collectors use for non-registry sources, with the source side's TLS policy. */
+export function sourceHttpClient(options: MirrorOptions): HttpClient {
+  return new HttpClient({
+    tlsVerify: options.srcTlsVerify,
+    ...(options.srcCertDir && { certDir: options.srcCertDir }),
+    credentials: credentialLookup(options.authfile),
+  });
 }

@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ARCHIVE_WORKING_DIR, DirectoryMetadata } from '../collect/metadata.js';
 import { Readable } from 'node:stream';
 import { readHistory, writeHistory } from '../archive/history.js';
 import { predictArchives, removePastArchives, writeArchives } from '../archive/writer.js';
@@ -18,8 +19,8 @@ import { LocalStore } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { formatBytes } from '../cli/progress.js';
 import { CARRIED_IMAGES_ENTRY, gatherArchiveContent } from './archive-content.js';
-import { collectImages, planCollection } from './collect.js';
-import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
+import { collectImages, planCollection, refuseUnbuiltContent } from './collect.js';
+import { registryEndpoints, sourceHttpClient, WorkflowEndpoints } from './endpoints.js';
 import { dryRun } from './mirror-to-mirror.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
 import { copyPlan } from './copy-plan.js';
@@ -35,7 +36,7 @@ import { prepareWorkingDir, runTimestamp } from './working-dir.js';
 export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
   const timestamp = runTimestamp();
   const config = loadImageSetConfiguration(options.configPath);
-  const collection = collectImages(config, options.configPath);
+  refuseUnbuiltContent(config, basename(options.configPath));
   const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: false });
   log.attachFile?.(dirs.logFile);
   log.info(`oc-mirror-action ${VERSION}: mirror to disk, ${options.dryRun ? 'dry run, ' : ''}archives in ${options.archiveDir}`);
@@ -44,8 +45,6 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
   // A run killed mid-blob leaves its temp file; one idle for a day belongs to no live run.
   const leftovers = await store.removeTemporaries(24 * 3600 * 1000);
   if (leftovers) log.debug(`removed ${leftovers} stale temporary file(s) from the store`);
-  const location = { registry: options.storeHost, prefix: '' };
-  const plan = planCollection(collection, location, { maxNestedPaths: 0 }, log);
   const since = options.since ? new Date(`${options.since}T00:00:00Z`) : undefined;
   const history = await readHistory(options.workingDir, since);
   const maxArchiveBytes = (options.archiveSizeGiB ?? archiveSizeGiB(config)) * 1024 ** 3;
@@ -55,7 +54,21 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
     source: (repo) => store.repository(repo),
     destination: (repo) => store.repository(repo),
   });
+  const http = sourceHttpClient(options);
   try {
+    const metadata = new DirectoryMetadata(options.workingDir);
+    const collection = await collectImages({
+      config,
+      configFile: basename(options.configPath),
+      mode: 'mirrorToDisk',
+      options,
+      log,
+      source: (ref) => endpoints.source(ref),
+      metadata,
+      http,
+      store,
+    });
+    const plan = planCollection(collection, { registry: options.storeHost, prefix: '' }, { maxNestedPaths: 0 }, log);
     if (options.dryRun) {
       const missing = await missingFromStore(plan.tasks, store);
       const predicted = await predictSize(plan.tasks, missing, endpoints, store, history, maxArchiveBytes, log);
@@ -79,6 +92,8 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
       const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
       addBytes(content.entries, `isc_${stamp}`, readFileSync(options.configPath));
+      // What collectors saved for disk to mirror (graph data, catalogs, charts) travels with the images.
+      for (const path of metadata.written()) addFile(content.entries, `${ARCHIVE_WORKING_DIR}/${path}`, join(options.workingDir, path));
       if (Object.keys(content.carried).length) {
         addBytes(content.entries, CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(content.carried, null, 1) + '\n'));
       }
@@ -102,6 +117,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
     finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
     return { exitCode: exitCode(report), report, workingDir: dirs };
   } finally {
+    await http.close();
     await endpoints.close();
   }
 }
@@ -143,6 +159,10 @@ async function predictSize(
   if (!entries.length) return 'nothing new to archive';
   const archives = predictArchives(entries, maxArchiveBytes);
   return `${archives.length} archive(s), ${formatBytes(archives.reduce((n, a) => n + a, 0))} (blobs only, links add a few KiB)`;
+}
+
+function addFile(entries: ArchiveEntry[], name: string, file: string): void {
+  entries.push({ name, size: statSync(file).size, source: async () => createReadStream(file) });
 }
 
 function addBytes(entries: ArchiveEntry[], name: string, bytes: Buffer): void {

@@ -1,5 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { DirectoryMetadata } from '../collect/metadata.js';
+import { LocalStore } from '../store/store.js';
 import { loadImageSetConfiguration } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { MirrorOptions } from '../options.js';
@@ -7,8 +9,9 @@ import { renderMapping } from '../outputs/mapping.js';
 import type { Plan } from '../plan/types.js';
 import { VERSION } from '../version.js';
 import type { RunHooks, RunLogger, RunOutcome } from './types.js';
-import { collectImages, planCollection } from './collect.js';
-import { registryEndpoints, WorkflowEndpoints } from './endpoints.js';
+import { collectImages, planCollection, refuseUnbuiltContent } from './collect.js';
+import { registryEndpoints, sourceHttpClient, WorkflowEndpoints } from './endpoints.js';
+import { storeRoot } from './store-location.js';
 import { pushToRegistry } from './copy-plan.js';
 import { prepareWorkingDir, runTimestamp, type WorkingDir } from './working-dir.js';
 
@@ -20,16 +23,34 @@ import { prepareWorkingDir, runTimestamp, type WorkingDir } from './working-dir.
 export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hooks: RunHooks = {}): Promise<RunOutcome> {
   const timestamp = runTimestamp();
   const config = loadImageSetConfiguration(options.configPath);
-  const collection = collectImages(config, options.configPath);
+  refuseUnbuiltContent(config, basename(options.configPath));
   const dirs = prepareWorkingDir(options.workingDir, timestamp, { wipeClusterResources: !options.dryRun });
   log.attachFile?.(dirs.logFile);
   log.info(`oc-mirror-action ${VERSION}: mirror to mirror, ${options.dryRun ? 'dry run, ' : ''}working-dir ${dirs.root}`);
 
-  const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
-  if (options.dryRun) return dryRun(plan, dirs, log);
-
-  const endpoints = new WorkflowEndpoints(registryEndpoints(options, log));
-  return pushToRegistry(plan, endpoints, options, hooks, log, dirs, timestamp);
+  // Images collectors build (rebuilt catalogs, the graph image) are pushed from the local store.
+  const store = await LocalStore.open(storeRoot(options), options.storeHost);
+  const endpoints = new WorkflowEndpoints(registryEndpoints(options, log), { host: options.storeHost, source: (repo) => store.repository(repo) });
+  const http = sourceHttpClient(options);
+  try {
+    const collection = await collectImages({
+      config,
+      configFile: basename(options.configPath),
+      mode: 'mirrorToMirror',
+      options,
+      log,
+      source: (ref) => endpoints.source(ref),
+      metadata: new DirectoryMetadata(options.workingDir),
+      http,
+      store,
+    });
+    const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
+    if (options.dryRun) return dryRun(plan, dirs, log);
+    return await pushToRegistry(plan, collection, endpoints, options, hooks, log, dirs, timestamp);
+  } finally {
+    await http.close();
+    await endpoints.close();
+  }
 }
 
 export function dryRun(plan: Plan, dirs: WorkingDir, log: Logger, extra?: (dryRunDir: string) => void): RunOutcome {

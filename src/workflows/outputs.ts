@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ClusterResource } from '../collect/types.js';
 import type { TaskOutcome } from '../copy/engine.js';
 import type { Logger } from '../log.js';
 import { renderMirrorSets } from '../outputs/idms-itms.js';
@@ -15,6 +16,8 @@ export function toResult(o: TaskOutcome): ImageResult {
 export interface FinishOptions {
   /** IDMS/ITMS are written where a cluster will pull from the result (mirror to mirror, disk to mirror) */
   clusterResources: boolean;
+  /** the collectors' resources (CatalogSource, UpdateService, …), written with IDMS/ITMS */
+  resources?: readonly ClusterResource[];
   maxNestedPaths: number;
   dirs: WorkingDir;
   timestamp: string;
@@ -33,7 +36,8 @@ export function finishRun(report: RunReport, opts: FinishOptions): void {
     });
     if (sets.idms) writeFileSync(join(dirs.clusterResources, 'idms-oc-mirror.yaml'), sets.idms);
     if (sets.itms) writeFileSync(join(dirs.clusterResources, 'itms-oc-mirror.yaml'), sets.itms);
-    if (sets.idms || sets.itms) log.info(`cluster resources written to ${dirs.clusterResources}`);
+    for (const r of opts.resources ?? []) writeFileSync(join(dirs.clusterResources, r.name), r.content);
+    if (sets.idms || sets.itms || opts.resources?.length) log.info(`cluster resources written to ${dirs.clusterResources}`);
   }
   writeFileSync(join(dirs.logs, `report_${timestamp}.json`), JSON.stringify(report, null, 2) + '\n');
   const failed = report.images.filter((i) => i.status === 'failed' || i.status === 'skipped');
