@@ -15,6 +15,9 @@ export { tempDir, type Hookable } from './cleanup.js';
 /** The repository root: this file is test/support/cli.ts. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_PATH = resolve(REPO_ROOT, 'dist', 'cli.js');
+const SOURCE_CLI_PATH = resolve(REPO_ROOT, 'src', 'cli', 'main.ts');
+/** by URL: the child runs in another directory, where a bare `tsx` would not resolve */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface CliResult {
   /** exit code; null only when killed by a signal (see `signal`) */
@@ -44,6 +47,10 @@ export interface CliOptions {
  * Throws when dist/cli.js is missing, naming the build command.
  */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  // While developing, OC_MIRROR_CLI_FROM_SOURCE=1 runs the sources through tsx instead of dist/.
+  if (process.env.OC_MIRROR_CLI_FROM_SOURCE === '1') {
+    return runNodeScript(SOURCE_CLI_PATH, args, { ...opts, nodeArgs: ['--import', TSX_LOADER, ...(opts.nodeArgs ?? [])] });
+  }
   if (!existsSync(CLI_PATH)) {
     return Promise.reject(new Error(`${CLI_PATH} not found: run \`npm run build\` before the integration tests`));
   }
