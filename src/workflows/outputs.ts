@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { renderMirrorSets } from '../outputs/idms-itms.js';
 import { renderErrorsFile, renderResults, type ImageResult, type RunReport } from '../outputs/report.js';
 import { VERSION } from '../version.js';
+import { OcMirrorError } from '../errors.js';
 import type { WorkingDir } from './working-dir.js';
 
 export function toResult(o: TaskOutcome): ImageResult {
@@ -36,7 +37,11 @@ export function finishRun(report: RunReport, opts: FinishOptions): void {
     });
     if (sets.idms) writeFileSync(join(dirs.clusterResources, 'idms-oc-mirror.yaml'), sets.idms);
     if (sets.itms) writeFileSync(join(dirs.clusterResources, 'itms-oc-mirror.yaml'), sets.itms);
-    for (const r of opts.resources ?? []) writeFileSync(join(dirs.clusterResources, r.name), r.content);
+    for (const r of opts.resources ?? []) {
+      // Names derive from catalog and release names: never a path out of cluster-resources.
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(r.name)) throw new OcMirrorError(`cluster resource name "${r.name}" is not a plain file name`);
+      writeFileSync(join(dirs.clusterResources, r.name), r.content);
+    }
     if (sets.idms || sets.itms || opts.resources?.length) log.info(`cluster resources written to ${dirs.clusterResources}`);
   }
   writeFileSync(join(dirs.logs, `report_${timestamp}.json`), JSON.stringify(report, null, 2) + '\n');
