@@ -49,6 +49,20 @@ export class NotFoundError extends RegistryError {
   override name = 'NotFoundError';
 }
 
+/**
+ * A collector could not say what to mirror: the run stops before copying, and the exit code
+ * carries the bit of the content kind (ref §12.4: release 2, operator 4, additional 8, helm 16).
+ */
+export class CollectionError extends OcMirrorError {
+  override name = 'CollectionError';
+  constructor(
+    message: string,
+    readonly origin: 'release' | 'operator' | 'additional' | 'helm',
+  ) {
+    super(message);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) {
     // undici wraps socket errors: the cause says what actually happened.

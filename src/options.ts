@@ -40,6 +40,8 @@ export interface MirrorOptions {
   registriesConf?: string;
   /** mirror to disk: include everything archived since this day (yyyy-MM-dd) */
   since?: string;
+  /** `--ignore-release-signature`: release payloads are mirrored without fetching or verifying their signatures */
+  ignoreReleaseSignature?: boolean;
   /** blobs above this size are uploaded in chunks (bytes); 0 = always monolithic */
   uploadChunkSize: number;
 }

@@ -151,6 +151,16 @@ const COPY_TUNING: readonly InputSpec[] = [
 
 const ARTIFACT_NAME = 'oc-mirror-archive';
 
+const PLAN_ARTIFACT: InputSpec = {
+  name: 'plan-artifact',
+  description:
+    'Name of the artifact that carries the plan from the plan job to the shard jobs (uploaded by plan when shards > 1) ' +
+    'and, with a -shard-i-of-N suffix, each shard\'s cluster resources to the merge-shards step.',
+  required: false,
+  default: 'oc-mirror-plan',
+  kind: 'text',
+};
+
 /**
  * Every input of every action: the single source the action.yml files and the README tables are
  * generated from, and what readInputs reads. Order is the documentation order.
@@ -171,6 +181,7 @@ export const ACTION_INPUTS: Readonly<Record<ActionName, readonly InputSpec[]>> =
       default: '1',
       kind: 'text',
     },
+    PLAN_ARTIFACT,
     MAX_NESTED_PATHS,
   ],
   mirror: [
@@ -182,6 +193,16 @@ export const ACTION_INPUTS: Readonly<Record<ActionName, readonly InputSpec[]>> =
       description: 'The part of the plan to mirror, i/N (from the plan action\'s matrix output); empty mirrors everything.',
       required: false,
       kind: 'text',
+    },
+    PLAN_ARTIFACT,
+    {
+      name: 'merge-shards',
+      description:
+        'true: copy nothing; download the cluster resources and reports the shard jobs of this run uploaded and merge them into one set ' +
+        '(run it in a job that needs the matrix job).',
+      required: false,
+      default: 'false',
+      kind: 'boolean',
     },
     MAX_NESTED_PATHS,
     ...COPY_TUNING,
@@ -277,7 +298,13 @@ export const ACTION_INPUTS: Readonly<Record<ActionName, readonly InputSpec[]>> =
     { ...CONFIG, required: false, description: 'Path of the DeleteImageSetConfiguration file; needed with generate.' },
     ...COMMON.filter((spec) => spec.name !== 'config'),
     DESTINATION,
-    WORKSPACE,
+    {
+      name: 'workspace',
+      description: 'With generate: the workspace of the mirror run that wrote the images (its working-dir), a path or file://<path>.',
+      required: false,
+      kind: 'directory',
+      flag: 'workspace',
+    },
     {
       name: 'generate',
       description: 'true: write the list of images to delete (working-dir/delete/delete-images.yaml); false: delete what delete-yaml-file lists.',
@@ -299,6 +326,14 @@ export const ACTION_INPUTS: Readonly<Record<ActionName, readonly InputSpec[]>> =
       required: false,
       kind: 'text',
       flag: 'delete-id',
+    },
+    {
+      name: 'dry-run',
+      description: 'Without generate: say what would be deleted and delete nothing.',
+      required: false,
+      default: 'false',
+      kind: 'boolean',
+      flag: 'dry-run',
     },
   ],
 };

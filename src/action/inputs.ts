@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs, type ParsedArgs } from '../cli/flags.js';
+import { deleteOptions } from '../cli/delete-command.js';
+import { parseArgs } from '../cli/flags.js';
+import type { DeleteOptions } from '../delete/options.js';
 import { MIRROR_FLAGS, mirrorOptions } from '../cli/mirror-command.js';
 import { archiveSize as checkArchiveSize } from '../config/checks.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +36,7 @@ export interface EngineInputs {
 export interface PlanInputs extends EngineInputs {
   action: 'plan';
   shards: number;
+  planArtifact: string;
   /** false: options.destination is PLAN_PLACEHOLDER_DESTINATION */
   destinationGiven: boolean;
 }
@@ -42,6 +45,9 @@ export interface MirrorInputs extends EngineInputs {
   action: 'mirror';
   /** undefined: the whole plan */
   shard?: Shard;
+  planArtifact: string;
+  /** merge the shard jobs' cluster resources instead of copying */
+  mergeShards: boolean;
 }
 
 export interface PackInputs extends EngineInputs {
@@ -60,14 +66,12 @@ export interface PushInputs extends EngineInputs {
   archives: ArchiveSource;
 }
 
-/**
- * The CLI has no delete command yet, so delete inputs stop at the CLI parser: the flags are
- * syntax-checked and typed, and their combinations are left for the CLI's delete validation.
- */
+/** Delete inputs resolve through the CLI's delete parser and validation, as `oc-mirror delete <argv>`. */
 export interface DeleteInputs {
   action: 'delete';
   argv: string[];
-  flags: ParsedArgs['flags'];
+  options: DeleteOptions;
+  warnings: string[];
   destination: string;
   credentials: CredentialInputs;
   secrets: SecretRegistry;
@@ -133,13 +137,17 @@ export function readInputs<A extends ActionName>(action: A, env: NodeJS.ProcessE
       if (!destinationGiven) args.destination(PLAN_PLACEHOLDER_DESTINATION, 'destination');
       const engine = engineInputs(args, env, cwd, credentials, secrets);
       const shards = onInput('shards', () => parseShardCount(values.get('shards') ?? '1'));
-      return { action, ...engine, shards, destinationGiven } satisfies PlanInputs as InputsByAction[A];
+      const planArtifact = onInput('plan-artifact', () => checkArtifactName(values.get('plan-artifact')!));
+      return { action, ...engine, shards, planArtifact, destinationGiven } satisfies PlanInputs as InputsByAction[A];
     }
     case 'mirror': {
       const engine = engineInputs(args, env, cwd, credentials, secrets);
       const shardText = values.get('shard');
       const shard = shardText === undefined ? undefined : onInput('shard', () => parseShard(shardText));
-      return { action, ...engine, ...(shard && { shard }) } satisfies MirrorInputs as InputsByAction[A];
+      const planArtifact = onInput('plan-artifact', () => checkArtifactName(values.get('plan-artifact')!));
+      const mergeShards = values.get('merge-shards') === 'true';
+      if (mergeShards && shard) throw new UsageError('input "merge-shards": a merge step takes no shard (it merges all of them)');
+      return { action, ...engine, ...(shard && { shard }), planArtifact, mergeShards } satisfies MirrorInputs as InputsByAction[A];
     }
     case 'pack': {
       const engine = engineInputs(args, env, cwd, credentials, secrets);
@@ -150,7 +158,10 @@ export function readInputs<A extends ActionName>(action: A, env: NodeJS.ProcessE
     case 'push':
       return pushInputs(values, args, env, cwd, credentials, secrets) as InputsByAction[A];
     case 'delete':
-      return deleteInputs(args, cwd, credentials, secrets) as InputsByAction[A];
+      if (values.get('generate') === 'true' && !values.has('workspace')) {
+        throw new UsageError('input "workspace": required with generate (the workspace of the mirror run that wrote the images)');
+      }
+      return deleteInputs(args, env, cwd, credentials, secrets) as InputsByAction[A];
   }
   throw new Error(`unknown action ${String(action)}`);
 }
@@ -314,14 +325,16 @@ function pushInputs(
   return { action: 'push', ...engine, archives: artifact ? { ...artifact, path } : { kind: 'directory', path } };
 }
 
-function deleteInputs(args: CliArguments, cwd: string, credentials: CredentialInputs, secrets: SecretRegistry): DeleteInputs {
+function deleteInputs(args: CliArguments, env: NodeJS.ProcessEnv, cwd: string, credentials: CredentialInputs, secrets: SecretRegistry): DeleteInputs {
   const argv = ['delete', ...args.argv()];
   const parsed = args.blame(() => parseArgs(argv.slice(1), [...ACTION_DELETE_FLAGS]));
+  const { options, warnings } = args.blame(() => deleteOptions(parsed, env, cwd));
   const registriesConf = parsed.flags['registries-conf'];
   return {
     action: 'delete',
     argv,
-    flags: parsed.flags,
+    options,
+    warnings,
     destination: args.destinationArgument!,
     credentials,
     secrets,

@@ -1,8 +1,12 @@
-import { errorMessage, OcMirrorError, UsageError } from '../errors.js';
+import { CollectionError, errorMessage, OcMirrorError } from '../errors.js';
+import { EXIT_BITS } from '../outputs/report.js';
 import { RunLogger } from '../log.js';
 import { VERSION } from '../version.js';
 import { runMirror } from '../workflows/index.js';
+import { runDelete } from '../workflows/delete.js';
+import { DELETE_FLAGS, deleteOptions, deleteUsage } from './delete-command.js';
 import { parseArgs, type FlagSpec } from './flags.js';
+import { runList } from './list-command.js';
 import { MIRROR_FLAGS, mirrorOptions } from './mirror-command.js';
 import { ConsoleProgress } from './progress.js';
 import { runServe } from './serve-command.js';
@@ -14,6 +18,8 @@ Usage:
   oc-mirror -c <isc.yaml> --workspace file://<dir> docker://<registry> --dry-run         plan only
   oc-mirror -c <isc.yaml> file://<dir> [--v2]                                            mirror to disk (archives)
   oc-mirror -c <isc.yaml> --from file://<dir> docker://<registry>[/prefix] [--v2]        disk to mirror
+  oc-mirror delete -c <delete-isc.yaml> --workspace file://<dir> --generate docker://<registry>[/prefix]   list what to delete
+  oc-mirror delete --delete-yaml-file <list.yaml> docker://<registry>[/prefix]             delete what a list names
   oc-mirror serve [--port 55000] [--cache-dir <dir> | --from file://<archives>]            serve the local store or archives
   oc-mirror version
 
@@ -37,8 +43,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`oc-mirror-action ${VERSION} (oc-mirror v2 compatible)\n`);
     return 0;
   }
-  if (command === 'delete' || command === 'list') {
-    throw new UsageError(`the ${command} command is not built yet in this version`);
+  if (command === 'delete') {
+    const args = parseArgs(argv.slice(1), DELETE_FLAGS);
+    if (args.flags.help) {
+      process.stdout.write(deleteUsage());
+      return 0;
+    }
+    const { options, warnings } = deleteOptions(args, process.env, process.cwd());
+    const log = new RunLogger(options.engine.logLevel, new ConsoleProgress(process.stdout, process.stderr, false));
+    for (const w of warnings) log.warn(w);
+    return (await runDelete(options, log)).exitCode;
+  }
+  if (command === 'list') {
+    const progress = new ConsoleProgress(process.stdout, process.stderr, false);
+    return runList(argv.slice(1), process.env, process.cwd(), (text) => process.stdout.write(text), new RunLogger('info', progress));
   }
   const args = parseArgs(argv, MIRROR_FLAGS);
   if (args.flags.help) {
@@ -70,6 +88,6 @@ main(process.argv.slice(2)).then(
     const message = errorMessage(err).replace(/\s*\n\s*/g, ' ');
     process.stderr.write(`error: ${message}\n`);
     if (!(err instanceof OcMirrorError) && process.env.OC_MIRROR_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof CollectionError ? EXIT_BITS[err.origin] : 1;
   },
 );

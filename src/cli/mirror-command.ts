@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { archiveSize as checkArchiveSize } from '../config/checks.js';
 import { UsageError } from '../errors.js';
 import type { LogLevel, MirrorOptions, Workflow } from '../options.js';
-import type { FlagSpec, ParsedArgs } from './flags.js';
+import type { FlagSpec, FlagValues, ParsedArgs } from './flags.js';
 
 /** Flags shared by every command (cobra persistent flags in oc-mirror). */
 export const COMMON_FLAGS: FlagSpec[] = [
@@ -46,7 +46,7 @@ export const MIRROR_FLAGS: FlagSpec[] = [
   { name: 'strict-archive', kind: 'bool', help: 'fail when a file is larger than archiveSize instead of giving it an archive of its own' },
   { name: 'dry-run-manifest-lists', kind: 'bool', help: '', notSupported: 'listing the children of manifest lists in a dry run is not built yet' },
   { name: 'secure-policy', kind: 'bool', help: '', notSupported: 'signature verification is not built yet' },
-  { name: 'ignore-release-signature', kind: 'bool', help: '', hidden: true, notSupported: 'platform releases are not built yet' },
+  { name: 'ignore-release-signature', kind: 'bool', help: 'mirror release payloads without fetching or verifying their signatures (no signature ConfigMap)' },
   { name: 'rootless-storage-path', kind: 'string', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
   { name: 'force', short: 'f', kind: 'bool', help: '', hidden: true, notSupported: 'it has no effect in oc-mirror v2 either' },
 ];
@@ -84,16 +84,8 @@ const LOG_LEVELS: LogLevel[] = ['info', 'debug', 'trace', 'error'];
 export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: string): { options: MirrorOptions; warnings: string[] } {
   const f = args.flags;
   const warnings: string[] = [];
-  const str = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
-  const num = (k: string, d: number) => (typeof f[k] === 'number' ? (f[k] as number) : d);
-  const bool = (k: string, d: boolean) => (typeof f[k] === 'boolean' ? (f[k] as boolean) : d);
-
-  const workspace = str('workspace');
-  if (workspace !== undefined && !workspace.startsWith('file://')) throw new UsageError('when --workspace is used, it must have file:// prefix');
-  const logLevel = str('log-level') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`"${logLevel}": invalid log-level, it should be one of (info,debug,trace,error)`);
-  const cacheFlag = str('cache-dir');
-  if (cacheFlag !== undefined && env.OC_MIRROR_CACHE) throw new UsageError('either OC_MIRROR_CACHE or --cache-dir can be used but not both');
+  const { str, num, bool } = flagReaders(f);
+  const { workspace, logLevel, cacheFlag } = environmentFlags(f, env);
 
   if (args.positional.length === 0) throw new UsageError('the destination argument is missing: docker://<registry>[/prefix] or file://<dir>');
   if (args.positional.length > 1) throw new UsageError(`unexpected argument "${args.positional[1]}": give exactly one destination`);
@@ -116,10 +108,7 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
     if (kw) throw new UsageError(`the path set in --from flag contains an internal oc-mirror keyword '${kw}'`);
   }
   if (since !== undefined && !isDate(since)) throw new UsageError('--since flag needs to be in format yyyy-MM-dd');
-  const parallelImages = num('parallel-images', 4);
-  if (parallelImages < 1 || parallelImages > 10) throw new UsageError('the flag parallel-images must be between the range 1 to 10');
-  const parallelLayers = num('parallel-layers', 5);
-  if (parallelLayers < 1 || parallelLayers > 10) throw new UsageError('the flag parallel-layers must be between the range 1 to 10');
+  const parallel = parallelFlags(f);
   if (toDisk && workspace !== undefined) throw new UsageError('when destination is file://, mirrorToDisk workflow is assumed, and the --workspace argument is not needed');
   if (toRegistry && workspace !== undefined && from !== undefined) {
     throw new UsageError('when destination is docker://, --from (assumes disk to mirror workflow) and --workspace (assumes mirror to mirror workflow) cannot be used together');
@@ -129,17 +118,13 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   }
   if (!toDisk && !toRegistry) throw new UsageError('destination must have either file:// (mirror to disk) or docker:// (diskToMirror) protocol prefixes');
 
-  const retryTimes = num('retry-times', 5);
-  if (retryTimes < 0) throw new UsageError('the flag retry-times must not be negative');
-  const maxNestedPaths = num('max-nested-paths', 0);
-  if (maxNestedPaths < 0) throw new UsageError('the flag max-nested-paths must not be negative');
+  const engine = engineFlags(f, env, cwd, cacheFlag);
+  const maxNestedPaths = maxNestedPathsFlag(f);
   const imageTimeoutMs = num('image-timeout', 600_000);
   if (imageTimeoutMs <= 0) throw new UsageError('the flag image-timeout must be a positive duration');
   const archiveSize = typeof f['archive-size'] === 'number' ? (f['archive-size'] as number) : undefined;
   const archiveProblem = archiveSize !== undefined ? checkArchiveSize(archiveSize) : undefined;
   if (archiveProblem) throw new UsageError(`the flag archive-size ${archiveProblem}`);
-  const port = num('port', 55000);
-  if (port < 1 || port > 65535) throw new UsageError('the flag port must be between 1 and 65535');
 
   const workflow: Workflow = toDisk ? 'mirrorToDisk' : from !== undefined ? 'diskToMirror' : 'mirrorToMirror';
   const archiveDir = toDisk ? resolve(cwd, destination.slice('file://'.length)) : undefined;
@@ -147,43 +132,94 @@ export function mirrorOptions(args: ParsedArgs, env: NodeJS.ProcessEnv, cwd: str
   // ref §1.6: M2D and D2M keep working-dir beside the archives; M2M in the workspace.
   const wsPath = archiveDir ?? fromDir ?? resolve(cwd, workspace!.slice('file://'.length));
   const workingDir = workflow === 'mirrorToMirror' && basename(wsPath) === 'working-dir' ? wsPath : join(wsPath, 'working-dir');
-  const tlsBoth = typeof f['tls-verify'] === 'boolean' ? (f['tls-verify'] as boolean) : undefined;
-  const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
-  const authfile = str('authfile');
-  const srcCertDir = str('src-cert-dir');
-  const registriesConf = str('registries-conf');
-  const destCertDir = str('dest-cert-dir');
-
   const options: MirrorOptions = {
     configPath: resolve(cwd, str('config')!),
     workflow,
     destination,
     workingDir,
     dryRun: bool('dry-run', false),
-    parallelImages,
-    parallelLayers,
+    ...parallel,
+    imageTimeoutMs,
+    ...engine,
+    maxNestedPaths,
+    logLevel,
+    quiet: bool('quiet', false),
+    ...(archiveDir && { archiveDir }),
+    ...(fromDir && { fromDir }),
+    strictArchive: bool('strict-archive', false),
+    ...(archiveSize && { archiveSizeGiB: archiveSize }),
+    ...(since !== undefined && { since }),
+    ...(bool('ignore-release-signature', false) && { ignoreReleaseSignature: true }),
+  };
+  return { options, warnings };
+}
+
+export function flagReaders(f: FlagValues) {
+  return {
+    str: (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : undefined),
+    num: (k: string, d: number) => (typeof f[k] === 'number' ? (f[k] as number) : d),
+    bool: (k: string, d: boolean) => (typeof f[k] === 'boolean' ? (f[k] as boolean) : d),
+  };
+}
+
+/** The checks oc-mirror makes before any command's own (`setupEnvironment`, ref §1.5), in its order. */
+export function environmentFlags(f: FlagValues, env: NodeJS.ProcessEnv): { workspace?: string; logLevel: LogLevel; cacheFlag?: string } {
+  const { str } = flagReaders(f);
+  const workspace = str('workspace');
+  if (workspace !== undefined && !workspace.startsWith('file://')) throw new UsageError('when --workspace is used, it must have file:// prefix');
+  const logLevel = str('log-level') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new UsageError(`"${logLevel}": invalid log-level, it should be one of (info,debug,trace,error)`);
+  const cacheFlag = str('cache-dir');
+  if (cacheFlag !== undefined && env.OC_MIRROR_CACHE) throw new UsageError('either OC_MIRROR_CACHE or --cache-dir can be used but not both');
+  return { ...(workspace !== undefined && { workspace }), logLevel: logLevel as LogLevel, ...(cacheFlag !== undefined && { cacheFlag }) };
+}
+
+export function parallelFlags(f: FlagValues): Pick<MirrorOptions, 'parallelImages' | 'parallelLayers'> {
+  const { num } = flagReaders(f);
+  const parallelImages = num('parallel-images', 4);
+  if (parallelImages < 1 || parallelImages > 10) throw new UsageError('the flag parallel-images must be between the range 1 to 10');
+  const parallelLayers = num('parallel-layers', 5);
+  if (parallelLayers < 1 || parallelLayers > 10) throw new UsageError('the flag parallel-layers must be between the range 1 to 10');
+  return { parallelImages, parallelLayers };
+}
+
+export function maxNestedPathsFlag(f: FlagValues): number {
+  const maxNestedPaths = flagReaders(f).num('max-nested-paths', 0);
+  if (maxNestedPaths < 0) throw new UsageError('the flag max-nested-paths must not be negative');
+  return maxNestedPaths;
+}
+
+/** How every command reaches registries and the local store: retries, TLS, credentials, the store's place and name. */
+export type EngineFlags = Pick<
+  MirrorOptions,
+  'retryTimes' | 'retryDelayMs' | 'srcTlsVerify' | 'destTlsVerify' | 'srcCertDir' | 'destCertDir' | 'authfile' | 'cacheDir' | 'storeHost' | 'registriesConf' | 'uploadChunkSize'
+>;
+
+export function engineFlags(f: FlagValues, env: NodeJS.ProcessEnv, cwd: string, cacheFlag: string | undefined): EngineFlags {
+  const { str, num, bool } = flagReaders(f);
+  const retryTimes = num('retry-times', 5);
+  if (retryTimes < 0) throw new UsageError('the flag retry-times must not be negative');
+  const port = num('port', 55000);
+  if (port < 1 || port > 65535) throw new UsageError('the flag port must be between 1 and 65535');
+  const tlsBoth = typeof f['tls-verify'] === 'boolean' ? (f['tls-verify'] as boolean) : undefined;
+  const chunk = Number(env.OC_MIRROR_UPLOAD_CHUNK_SIZE ?? 0);
+  const authfile = str('authfile');
+  const srcCertDir = str('src-cert-dir');
+  const registriesConf = str('registries-conf');
+  const destCertDir = str('dest-cert-dir');
+  return {
     retryTimes,
     retryDelayMs: num('retry-delay', 0),
-    imageTimeoutMs,
     srcTlsVerify: bool('src-tls-verify', tlsBoth ?? true),
     destTlsVerify: bool('dest-tls-verify', tlsBoth ?? true),
     ...(srcCertDir && { srcCertDir: resolve(cwd, srcCertDir) }),
     ...(destCertDir && { destCertDir: resolve(cwd, destCertDir) }),
     ...(authfile && { authfile: resolve(cwd, authfile) }),
-    maxNestedPaths,
-    logLevel: logLevel as LogLevel,
-    quiet: bool('quiet', false),
     cacheDir: resolve(cwd, cacheFlag ?? env.OC_MIRROR_CACHE ?? env.HOME ?? homedir()),
     storeHost: `localhost:${port}`,
-    ...(archiveDir && { archiveDir }),
-    ...(fromDir && { fromDir }),
-    strictArchive: bool('strict-archive', false),
-    ...(archiveSize && { archiveSizeGiB: archiveSize }),
     ...(registriesConf && { registriesConf: resolve(cwd, registriesConf) }),
-    ...(since !== undefined && { since }),
     uploadChunkSize: Number.isFinite(chunk) && chunk > 0 ? chunk : 512 * 1024 * 1024,
   };
-  return { options, warnings };
 }
 
 function isDate(s: string): boolean {

@@ -75,6 +75,14 @@ export interface CollectorOutput {
    * a registry. `results` are every image of the run, with their destinations and statuses.
    */
   clusterResources?(results: readonly ImageResult[]): ClusterResource[] | Promise<ClusterResource[]>;
+  /** files a dry run writes into `working-dir/dry-run/` beside mapping.txt (why each operator bundle is there) */
+  dryRunFiles?: DryRunFile[];
+}
+
+/** A file of `working-dir/dry-run/`, e.g. `operator-bundles.txt`. */
+export interface DryRunFile {
+  name: string;
+  content: string;
 }
 
 export type Collector = (ctx: CollectContext) => Promise<CollectorOutput>;

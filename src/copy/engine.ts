@@ -22,11 +22,17 @@ export interface CopyOptions extends RetryPolicy {
   /** bounds one image including its retries */
   imageTimeoutMs: number;
   listener?: CopyListener;
+  /**
+   * Tasks whose failure stops the run (release images, ref §12.2): no further image is started,
+   * images in flight are cancelled, and all of them are reported as skipped.
+   */
+  stopsRunOnFailure?(task: CopyTask): boolean;
 }
 
 export type TaskOutcome =
   | { task: CopyTask; ok: true; result: ImageCopyResult }
-  | { task: CopyTask; ok: false; error: string };
+  /** `skipped`: not copied because another image's failure stopped the run */
+  | { task: CopyTask; ok: false; error: string; skipped?: true };
 
 /** A blob being written to a destination host, so other images needing it wait instead of sending it again. */
 interface BlobInFlight {
@@ -69,24 +75,47 @@ export class CopyEngine {
     // destination already holds: disk to mirror of an incremental archive mounts blobs that an
     // earlier archive brought instead of looking for them in this one.
     const probed = await Promise.all(tasks.map((task) => probes.run(() => this.probe(task, signal))));
-    return Promise.all(
-      tasks.map(async (task, i) => {
-        const probe = probed[i];
-        if (probe && 'carriedMissing' in probe) {
-          const error = `${task.pullFrom ?? task.source}: an earlier archive carried this image (${task.expectedDigest}), and the destination does not have it: push that archive first`;
-          this.options.listener?.({ type: 'image-started', task });
-          this.options.listener?.({ type: 'image-failed', task, error });
-          return { task, ok: false as const, error };
-        }
-        if (probe?.present) {
-          const result: ImageCopyResult = { digest: probe.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
-          this.options.listener?.({ type: 'image-started', task });
-          this.options.listener?.({ type: 'image-succeeded', task, result });
-          return { task, ok: true as const, result };
-        }
-        return this.images.run(() => this.copyWithRetries(task, signal, probe && 'top' in probe ? probe.top : undefined));
-      }),
-    );
+    const stop = new AbortController();
+    let stoppedBy: string | undefined;
+    const copySignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const skipped = (task: CopyTask): TaskOutcome => ({ task, ok: false, skipped: true, error: `not mirrored: the run stopped after ${stoppedBy} failed to mirror` });
+    const settle = (outcome: TaskOutcome): TaskOutcome => {
+      if (outcome.ok) return outcome;
+      if (stoppedBy !== undefined) return stoppedBy === outcome.task.source ? outcome : skipped(outcome.task);
+      if (this.options.stopsRunOnFailure?.(outcome.task)) {
+        stoppedBy = outcome.task.source;
+        stop.abort();
+      }
+      return outcome;
+    };
+    return Promise.all(tasks.map((task, i) => this.runTask(task, probed[i], copySignal, settle, () => (stoppedBy !== undefined ? skipped(task) : undefined))));
+  }
+
+  /**
+   * One task after the probes: failed or present as probed, else copied when a slot frees, unless
+   * the run stopped meanwhile. `settle` sees each outcome before the slot is handed on, so a
+   * failure that stops the run stops the very next image.
+   */
+  private async runTask(
+    task: CopyTask,
+    probe: Probe | undefined,
+    signal: AbortSignal,
+    settle: (outcome: TaskOutcome) => TaskOutcome,
+    stopped: () => TaskOutcome | undefined,
+  ): Promise<TaskOutcome> {
+    if (probe && 'carriedMissing' in probe) {
+      const error = `${task.pullFrom ?? task.source}: an earlier archive carried this image (${task.expectedDigest}), and the destination does not have it: push that archive first`;
+      this.options.listener?.({ type: 'image-started', task });
+      this.options.listener?.({ type: 'image-failed', task, error });
+      return settle({ task, ok: false as const, error });
+    }
+    if (probe?.present) {
+      const result: ImageCopyResult = { digest: probe.digest, bytesCopied: 0, blobsCopied: 0, blobsReused: 0, alreadyPresent: true };
+      this.options.listener?.({ type: 'image-started', task });
+      this.options.listener?.({ type: 'image-succeeded', task, result });
+      return { task, ok: true as const, result };
+    }
+    return this.images.run(async () => stopped() ?? settle(await this.copyWithRetries(task, signal, probe && 'top' in probe ? probe.top : undefined)));
   }
 
   /** Remembers that the destination holds an image: its repository is a mount source for its blobs. */

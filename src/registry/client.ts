@@ -322,6 +322,47 @@ export class RegistryRepository implements ImageSource, ImageDestination {
     }
   }
 
+  /**
+   * `DELETE /v2/<repo>/manifests/<digest>`: removes the manifest and every tag pointing at it in
+   * this repository. True when the registry deleted it (202), false when it was already gone (404).
+   * A registry that does not allow deletion answers 405, which surfaces as a RegistryError.
+   */
+  async deleteManifest(digest: string, signal?: AbortSignal): Promise<boolean> {
+    if (!isDigest(digest)) throw new RegistryError(`${this.name}: delete needs a digest, not "${digest}"`, undefined);
+    const res = await this.registry.send('DELETE', `/v2/${this.repository}/manifests/${digest}`, {
+      scopes: [this.scope, `repository:${this.repository}:delete`],
+      signal,
+    });
+    if (res.statusCode === 202 || res.statusCode === 200 || res.statusCode === 204) {
+      await res.body.dump();
+      return true;
+    }
+    if (res.statusCode === 404) {
+      await res.body.dump();
+      return false;
+    }
+    return this.registry.fail(res, `delete manifest ${digest}`, this.repository);
+  }
+
+  /** Every tag of the repository (`GET /v2/<repo>/tags/list`, following `Link` pages); [] when the repository is unknown. */
+  async listTags(signal?: AbortSignal): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${this.repository}/tags/list?n=1000`;
+    for (let page = 0; path && page < 10_000; page++) {
+      const res = await this.registry.send('GET', path, { scopes: [this.scope], signal });
+      if (res.statusCode === 404) {
+        await res.body.dump();
+        return tags;
+      }
+      if (res.statusCode !== 200) return this.registry.fail(res, 'list tags', this.repository);
+      const body = (await res.body.json()) as { tags?: unknown };
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
+      // `Link: </v2/<repo>/tags/list?last=x&n=1000>; rel="next"`
+      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res.headers, 'link') ?? '')?.[1];
+    }
+    return tags;
+  }
+
   async hasBlob(desc: Descriptor, signal?: AbortSignal): Promise<boolean> {
     const res = await this.registry.send('HEAD', `/v2/${this.repository}/blobs/${desc.digest}`, { scopes: [this.scope], signal });
     await res.body.dump();

@@ -21,7 +21,8 @@
  *    never a link to something absent.
  *  - Writers never delete. `deleteManifest` removes links only (blob data may be shared), and
  *    moves a tag aside atomically before checking it, so it never removes a tag a concurrent
- *    run has just moved. `removeTemporaries` removes only temp files idle for a long time (an
+ *    run has just moved. `pruneUnreferenced` (on request only: `delete --force-cache-delete`)
+ *    is the exception: like a registry's garbage collection it must not run beside a writer. `removeTemporaries` removes only temp files idle for a long time (an
  *    active download touches its file's mtime with every write).
  * Links are not fsynced: after a power loss a link may be missing or empty, which every reader
  * here treats as absent and the next run rewrites. Data is fsynced because a link to it may
@@ -31,7 +32,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DigestMismatchError, errorMessage, OcMirrorError, ReferenceError } from '../errors.js';
+import { DigestMismatchError, errorMessage, NotFoundError, OcMirrorError, ReferenceError } from '../errors.js';
 import { algorithmOf, digestOf, isDigest, VerifyingStream } from '../image/digest.js';
 import { viewManifest, type Descriptor, type RawManifest } from '../image/manifest.js';
 import type { ImageDestination, ImageSource } from '../image/transport.js';
@@ -58,6 +59,15 @@ const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 /** distribution's repository name grammar: also guarantees no `..` and no `_manifests`-like names */
 const REPOSITORY_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG_RE = /^\w[\w.-]{0,127}$/;
+
+/** What `pruneUnreferenced` removed. */
+export interface PruneResult {
+  /** revision links of manifests no tag reaches */
+  manifests: number;
+  /** blob data files (manifests and layers) */
+  blobs: number;
+  bytes: number;
+}
 
 /** What `deleteManifest` removed. */
 export interface DeletedManifest {
@@ -154,6 +164,71 @@ export class LocalStore {
     }
     const revision = await this.files.removeDirIf(dirname(revisionLinkPath(repository, digest)), 'link', digest);
     return { repository, digest, revision, tags };
+  }
+
+  /**
+   * Garbage collection, as distribution's mark and sweep with untagged manifests removed: what a
+   * tag reaches (its manifest, an index's children, an image's config and layers) stays; every
+   * other revision link, the layer and tag-history links naming data that goes, and that data
+   * itself are removed, links before data so no link ever names absent data. A blob written by a
+   * concurrent run but not yet linked by its manifest would be swept: the caller runs it alone.
+   */
+  async pruneUnreferenced(): Promise<PruneResult> {
+    const result: PruneResult = { manifests: 0, blobs: 0, bytes: 0 };
+    const kept = new Set<string>();
+    const repositories = await this.listRepositories();
+    const keptManifests = new Map<string, Set<string>>();
+    for (const repository of repositories) {
+      const manifests = new Set<string>();
+      keptManifests.set(repository, manifests);
+      const mark = async (digest: string): Promise<void> => {
+        if (manifests.has(digest)) return;
+        manifests.add(digest);
+        kept.add(digest);
+        let manifest: RawManifest;
+        try {
+          manifest = await this.repository(repository).getManifest(digest);
+        } catch (err) {
+          // a sparse index's absent child: nothing of it to keep
+          if (err instanceof NotFoundError) return;
+          throw err;
+        }
+        const view = viewManifest(manifest, `${repository}@${digest}`);
+        if (view.kind === 'index') for (const child of view.manifests) await mark(child.digest);
+        else for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) kept.add(blob.digest);
+      };
+      for (const tag of await this.listTags(repository)) {
+        const digest = await this.files.readLink(tagCurrentLinkPath(repository, tag));
+        if (digest && isDigest(digest)) await mark(digest);
+      }
+    }
+    const linkDirs = async (dir: string): Promise<{ path: string; digest: string }[]> =>
+      (await this.reader.list(`${dir}/sha256`)).filter((hex) => /^[a-f0-9]{64}$/.test(hex)).map((hex) => ({ path: `${dir}/sha256/${hex}`, digest: `sha256:${hex}` }));
+    for (const repository of repositories) {
+      const base = repositoryPath(repository);
+      for (const { path, digest } of await linkDirs(`${base}/_manifests/revisions`)) {
+        if (!keptManifests.get(repository)!.has(digest) && (await this.files.removeDirIf(path, 'link', digest))) result.manifests++;
+      }
+      for (const tag of await this.reader.list(`${base}/_manifests/tags`)) {
+        for (const { path, digest } of await linkDirs(`${base}/_manifests/tags/${tag}/index`)) {
+          if (!kept.has(digest)) await this.files.removeDirIf(path, 'link', digest);
+        }
+      }
+      for (const { path, digest } of await linkDirs(`${base}/_layers`)) {
+        if (!kept.has(digest)) await this.files.removeDirIf(path, 'link', digest);
+      }
+    }
+    for (const two of await this.reader.list(`${V2}/blobs/sha256`)) {
+      for (const hex of await this.reader.list(`${V2}/blobs/sha256/${two}`)) {
+        const digest = `sha256:${hex}`;
+        if (!isDigest(digest) || kept.has(digest)) continue;
+        const size = await this.files.dataSize(digest);
+        await rm(this.files.layout.resolve(dirname(blobDataPath(digest))), { recursive: true, force: true });
+        result.blobs++;
+        result.bytes += size ?? 0;
+      }
+    }
+    return result;
   }
 
   /**

@@ -1,5 +1,8 @@
 import { collectAdditionalImages } from '../collect/additional.js';
-import type { ClusterResource, CollectContext, Collector, CollectorOutput } from '../collect/types.js';
+import { collectHelmImages } from '../collect/helm.js';
+import { collectReleases } from '../collect/releases.js';
+import { collectOperators } from '../collect/operators.js';
+import type { ClusterResource, CollectContext, Collector, CollectorOutput, DryRunFile } from '../collect/types.js';
 import { compileBlockedPattern } from '../config/blocked.js';
 import type { ImageSetConfiguration } from '../config/types.js';
 import { ConfigError, OcMirrorError } from '../errors.js';
@@ -14,6 +17,8 @@ export interface Collection {
   blocked: RegExp[];
   /** the collectors' cluster-resource hooks, called after the copy */
   resourceHooks?: NonNullable<CollectorOutput['clusterResources']>[];
+  /** what the collectors add to working-dir/dry-run/ */
+  dryRunFiles?: DryRunFile[];
 }
 
 /**
@@ -21,9 +26,15 @@ export interface Collection {
  * ref §5.7); a kind absent from the configuration costs nothing.
  */
 const COLLECTORS: readonly { present(config: ImageSetConfiguration): boolean; collect: Collector }[] = [
+  { present: (c) => !!c.mirror?.platform, collect: (ctx) => collectReleases(ctx) },
+  { present: (c) => !!c.mirror?.operators?.length, collect: collectOperators },
   {
     present: (c) => !!c.mirror?.additionalImages?.length,
     collect: async (ctx) => ({ images: collectAdditionalImages(ctx.config.mirror?.additionalImages) }),
+  },
+  {
+    present: (c) => !!(c.mirror?.helm?.repositories?.length || c.mirror?.helm?.local?.length),
+    collect: collectHelmImages,
   },
 ];
 
@@ -31,16 +42,19 @@ const COLLECTORS: readonly { present(config: ImageSetConfiguration): boolean; co
 export async function collectImages(ctx: CollectContext): Promise<Collection> {
   const images: CollectedImage[] = [];
   const resourceHooks: NonNullable<CollectorOutput['clusterResources']>[] = [];
+  const dryRunFiles: DryRunFile[] = [];
   for (const c of COLLECTORS) {
     if (!c.present(ctx.config)) continue;
     const out = await c.collect(ctx);
     images.push(...out.images);
     if (out.clusterResources) resourceHooks.push(out.clusterResources);
+    dryRunFiles.push(...(out.dryRunFiles ?? []));
   }
   return {
     images,
     blocked: (ctx.config.mirror?.blockedImages ?? []).map((b) => compileBlockedPattern(b.name)),
     resourceHooks,
+    dryRunFiles,
   };
 }
 
@@ -59,9 +73,6 @@ export function refuseUnbuiltContent(config: ImageSetConfiguration, file: string
   const m = config.mirror;
   if (!m) return;
   const unbuilt: [unknown, string, string][] = [
-    [m.platform, 'mirror.platform', 'platform releases'],
-    [m.operators?.length ? m.operators : undefined, 'mirror.operators', 'operator catalogs'],
-    [m.helm, 'mirror.helm', 'helm charts'],
     [m.samples?.length ? m.samples : undefined, 'mirror.samples', 'samples (oc-mirror does not implement them either)'],
   ];
   for (const [value, path, what] of unbuilt) {

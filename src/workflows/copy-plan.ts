@@ -24,7 +24,12 @@ export async function copyPlan(
   const startedAt = new Date().toISOString();
   log.info(`mirroring ${plan.tasks.length} images to ${target}`);
   hooks.copyStarting?.(plan.tasks.length);
-  const outcomes = await new CopyEngine(endpoints, { ...options, ...(hooks.listener && { listener: hooks.listener }) }).run(plan.tasks);
+  // A failed release image stops the run (ref §12.2): a release with a missing piece is unusable.
+  const outcomes = await new CopyEngine(endpoints, {
+    ...options,
+    ...(hooks.listener && { listener: hooks.listener }),
+    stopsRunOnFailure: (task) => task.origin === 'release',
+  }).run(plan.tasks);
   const report: RunReport = {
     startedAt,
     finishedAt: new Date().toISOString(),

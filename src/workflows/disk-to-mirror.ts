@@ -66,7 +66,7 @@ export async function diskToMirror(options: MirrorOptions, log: RunLogger, hooks
       const digest = task.pullFrom && carried[task.pullFrom];
       if (digest) task.expectedDigest = digest;
     }
-    if (options.dryRun) return dryRun(plan, dirs, log);
+    if (options.dryRun) return dryRun(plan, dirs, log, undefined, collection.dryRunFiles);
     return await pushToRegistry(plan, collection, endpoints, options, hooks, log, dirs, timestamp);
   } finally {
     await http.close();

@@ -77,7 +77,7 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
         if (missing.length) log.warn(`${missing.length}/${plan.tasks.length} images necessary for mirroring are not available in the cache; see ${join(dir, 'missing.txt')}`);
         else log.info('all images are in the cache: disk to mirror can proceed');
         if (predicted) log.info(`predicted archives: ${predicted}`);
-      });
+      }, collection.dryRunFiles);
     }
 
     // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DirectoryMetadata } from '../collect/metadata.js';
+import type { DryRunFile } from '../collect/types.js';
 import { LocalStore } from '../store/store.js';
 import { loadImageSetConfiguration } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -44,8 +45,9 @@ export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hoo
       http,
       store,
     });
-    const plan = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
-    if (options.dryRun) return dryRun(plan, dirs, log);
+    const planned = planCollection(collection, options.destination, { maxNestedPaths: options.maxNestedPaths }, log);
+    const plan = hooks.plan ? hooks.plan(planned) : planned;
+    if (options.dryRun) return dryRun(plan, dirs, log, undefined, collection.dryRunFiles);
     return await pushToRegistry(plan, collection, endpoints, options, hooks, log, dirs, timestamp);
   } finally {
     await http.close();
@@ -53,11 +55,12 @@ export async function mirrorToMirror(options: MirrorOptions, log: RunLogger, hoo
   }
 }
 
-export function dryRun(plan: Plan, dirs: WorkingDir, log: Logger, extra?: (dryRunDir: string) => void): RunOutcome {
+export function dryRun(plan: Plan, dirs: WorkingDir, log: Logger, extra?: (dryRunDir: string) => void, files: readonly DryRunFile[] = []): RunOutcome {
   rmSync(dirs.dryRun, { recursive: true, force: true });
   mkdirSync(dirs.dryRun, { recursive: true });
   const mapping = join(dirs.dryRun, 'mapping.txt');
   writeFileSync(mapping, renderMapping(plan));
+  for (const f of files) writeFileSync(join(dirs.dryRun, basename(f.name)), f.content);
   log.info(`dry run: ${plan.tasks.length} images would be mirrored; see ${mapping}`);
   extra?.(dirs.dryRun);
   return { exitCode: 0, workingDir: dirs };

@@ -10,7 +10,7 @@ import { OcMirrorError } from '../errors.js';
 import type { WorkingDir } from './working-dir.js';
 
 export function toResult(o: TaskOutcome): ImageResult {
-  if (!o.ok) return { task: o.task, status: 'failed', error: o.error };
+  if (!o.ok) return { task: o.task, status: o.skipped ? 'skipped' : 'failed', error: o.error };
   return { task: o.task, status: o.result.alreadyPresent ? 'present' : 'mirrored', bytes: o.result.bytesCopied };
 }
 

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ACTION_NAMES, type ActionName } from '../../src/action/actions.js';
 import { ACTION_INPUTS, PLAN_PLACEHOLDER_DESTINATION } from '../../src/action/input-table.js';
@@ -177,16 +180,25 @@ describe('readInputs: inputs → options', () => {
     assert.ok(!art.argv.join(' ').includes('ghs_token123'));
   });
 
-  it('delete: the flags typed by the CLI parser, for the delete validation the CLI will have', () => {
-    const r = read('delete', { destination: 'r.io/ocp', generate: 'True', 'delete-id': 'q1', config: 'delete.yaml' });
+  it('delete: resolved by the CLI\'s delete validation', () => {
+    assert.throws(() => read('delete', { destination: 'r.io/ocp', generate: 'true', config: 'delete.yaml' }), { message: /^input "workspace": required with generate/ });
+    const r = read('delete', { destination: 'r.io/ocp', generate: 'True', 'delete-id': 'q1', config: 'delete.yaml', workspace: 'oc-mirror-workspace' });
     assert.equal(r.argv[0], 'delete');
     assert.equal(r.destination, 'docker://r.io/ocp');
-    assert.equal(r.flags.generate, true);
-    assert.equal(r.flags['delete-id'], 'q1');
-    assert.equal(r.flags.workspace, 'file://oc-mirror-workspace');
-    const apply = read('delete', { destination: 'r.io', 'delete-yaml-file': 'ws/working-dir/delete/delete-images.yaml' });
-    assert.equal(apply.flags.generate, false);
-    assert.equal(apply.flags['delete-yaml-file'], 'ws/working-dir/delete/delete-images.yaml');
+    assert.equal(r.options.generate, true);
+    assert.equal(r.options.deleteId, 'q1');
+    assert.equal(r.options.engine.configPath, '/gh/ws/delete.yaml');
+    assert.equal(r.options.engine.workingDir, '/gh/ws/oc-mirror-workspace/working-dir');
+    const dir = mkdtempSync(join(tmpdir(), 'delete-list-'));
+    try {
+      writeFileSync(join(dir, 'delete-images.yaml'), '');
+      const apply = readInputs('delete', env({ destination: 'r.io', 'delete-yaml-file': 'delete-images.yaml' }), { cwd: dir, secrets: recorder().secrets });
+      assert.equal(apply.options.generate, false);
+      assert.equal(apply.options.deleteYamlFile, join(dir, 'delete-images.yaml'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => read('delete', { destination: 'r.io', 'delete-yaml-file': 'missing.yaml' }), /file not found missing.yaml/);
   });
 
   it('masks credentials at once and keeps them out of the arguments', () => {

@@ -1,0 +1,3 @@
+import { runAction } from '../action/index.js';
+
+await runAction('pack');
