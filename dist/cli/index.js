@@ -51456,9 +51456,118 @@ class ArchiveError extends OcMirrorError {
     name = 'ArchiveError';
 }
 
-;// CONCATENATED MODULE: ./src/archive/tar.ts
+;// CONCATENATED MODULE: ./src/archive/tar-header.ts
+/**
+ * Decoding of tar headers, shared by the two readers: the index of archive files on disk
+ * (tar.ts, which seeks) and the front-to-back reader of image layers as they stream (tar-stream.ts).
+ * ustar, PAX (`path`, `size`, `linkpath`) and GNU long names and base-256 numbers.
+ */
 
 const BLOCK_SIZE = 512;
+function typeOf(typeflag, name) {
+    switch (typeflag) {
+        case '0':
+        case '7': // contiguous file: a regular file to everyone but a few old systems
+            return 'file';
+        case '\0': // pre-POSIX tar marked directories with a trailing slash only
+            return name.endsWith('/') ? 'directory' : 'file';
+        case '1':
+            return 'hardlink';
+        case '2':
+            return 'symlink';
+        case '3':
+            return 'char-device';
+        case '4':
+            return 'block-device';
+        case '5':
+            return 'directory';
+        case '6':
+            return 'fifo';
+        default:
+            return 'other';
+    }
+}
+/** Types whose header's size field does not announce data that follows (as Go and GNU tar read them). */
+function hasNoData(type) {
+    return type !== 'file' && type !== 'other';
+}
+function cString(b, start, end) {
+    const nul = b.indexOf(0, start);
+    return b.toString('utf8', start, nul === -1 || nul > end ? end : nul);
+}
+function parseNumber(block, offset, width) {
+    const first = block[offset];
+    if (first & 0x80) {
+        // GNU base-256: big-endian binary, used by GNU tar for sizes beyond 8 GiB.
+        if (first === 0xff)
+            return undefined; // negative
+        let value = first & 0x7f;
+        for (let i = offset + 1; i < offset + width; i++) {
+            value = value * 256 + block[i];
+            if (value > Number.MAX_SAFE_INTEGER)
+                return undefined;
+        }
+        return value;
+    }
+    const text = cString(block, offset, offset + width).trim();
+    if (text === '')
+        return 0;
+    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
+}
+function checksumMatches(block) {
+    const stored = parseNumber(block, 148, 8);
+    if (stored === undefined)
+        return false;
+    let unsigned = 0;
+    let signed = 0; // some historic tars summed signed chars
+    for (let i = 0; i < BLOCK_SIZE; i++) {
+        const byte = i >= 148 && i < 156 ? 0x20 : block[i];
+        unsigned += byte;
+        signed += byte > 127 ? byte - 256 : byte;
+    }
+    return stored === unsigned || stored === signed;
+}
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+function isZeroBlock(block) {
+    return block.equals(ZERO_BLOCK);
+}
+function parsePax(data, where) {
+    const fields = {};
+    let pos = 0;
+    while (pos < data.length) {
+        if (data[pos] === 0)
+            break; // some writers pad the payload with NULs
+        const space = data.indexOf(0x20, pos);
+        const length = space === -1 ? NaN : Number(data.toString('ascii', pos, space));
+        if (!Number.isSafeInteger(length) || length <= space - pos || pos + length > data.length || data[pos + length - 1] !== 0x0a) {
+            throw new ArchiveError(`${where}: malformed PAX extended header`);
+        }
+        const record = data.toString('utf8', space + 1, pos + length - 1);
+        const eq = record.indexOf('=');
+        if (eq === -1)
+            throw new ArchiveError(`${where}: malformed PAX record "${record.slice(0, 80)}"`);
+        const key = record.slice(0, eq);
+        const value = record.slice(eq + 1);
+        if (key === 'path')
+            fields.path = value;
+        else if (key === 'linkpath')
+            fields.linkpath = value;
+        else if (key === 'size') {
+            if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)))
+                throw new ArchiveError(`${where}: PAX size "${value.slice(0, 40)}" is not a size`);
+            fields.size = Number(value);
+        }
+        else if (key.startsWith('GNU.sparse.'))
+            fields.sparse = true;
+        pos += length;
+    }
+    return fields;
+}
+
+;// CONCATENATED MODULE: ./src/archive/tar.ts
+
+
+
 /** Two zero blocks close an archive. We write no record padding beyond them (as Go's archive/tar). */
 const END_OF_ARCHIVE_BYTES = 2 * BLOCK_SIZE;
 /** The largest size ustar's 11 octal digits hold: 8 GiB - 1. */
@@ -51638,105 +51747,6 @@ class TarWriter {
         this.written += expected;
         this.onBytes?.(expected);
     }
-}
-function typeOf(typeflag, name) {
-    switch (typeflag) {
-        case '0':
-        case '7': // contiguous file: a regular file to everyone but a few old systems
-            return 'file';
-        case '\0': // pre-POSIX tar marked directories with a trailing slash only
-            return name.endsWith('/') ? 'directory' : 'file';
-        case '1':
-            return 'hardlink';
-        case '2':
-            return 'symlink';
-        case '3':
-            return 'char-device';
-        case '4':
-            return 'block-device';
-        case '5':
-            return 'directory';
-        case '6':
-            return 'fifo';
-        default:
-            return 'other';
-    }
-}
-/** Types whose header's size field does not announce data that follows (as Go and GNU tar read them). */
-function hasNoData(type) {
-    return type !== 'file' && type !== 'other';
-}
-function cString(b, start, end) {
-    const nul = b.indexOf(0, start);
-    return b.toString('utf8', start, nul === -1 || nul > end ? end : nul);
-}
-function parseNumber(block, offset, width) {
-    const first = block[offset];
-    if (first & 0x80) {
-        // GNU base-256: big-endian binary, used by GNU tar for sizes beyond 8 GiB.
-        if (first === 0xff)
-            return undefined; // negative
-        let value = first & 0x7f;
-        for (let i = offset + 1; i < offset + width; i++) {
-            value = value * 256 + block[i];
-            if (value > Number.MAX_SAFE_INTEGER)
-                return undefined;
-        }
-        return value;
-    }
-    const text = cString(block, offset, offset + width).trim();
-    if (text === '')
-        return 0;
-    return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
-}
-function checksumMatches(block) {
-    const stored = parseNumber(block, 148, 8);
-    if (stored === undefined)
-        return false;
-    let unsigned = 0;
-    let signed = 0; // some historic tars summed signed chars
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-        const byte = i >= 148 && i < 156 ? 0x20 : block[i];
-        unsigned += byte;
-        signed += byte > 127 ? byte - 256 : byte;
-    }
-    return stored === unsigned || stored === signed;
-}
-const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
-function isZeroBlock(block) {
-    return block.equals(ZERO_BLOCK);
-}
-function parsePax(data, where) {
-    const fields = {};
-    let pos = 0;
-    while (pos < data.length) {
-        if (data[pos] === 0)
-            break; // some writers pad the payload with NULs
-        const space = data.indexOf(0x20, pos);
-        const length = space === -1 ? NaN : Number(data.toString('ascii', pos, space));
-        if (!Number.isSafeInteger(length) || length <= space - pos || pos + length > data.length || data[pos + length - 1] !== 0x0a) {
-            throw new ArchiveError(`${where}: malformed PAX extended header`);
-        }
-        const record = data.toString('utf8', space + 1, pos + length - 1);
-        const eq = record.indexOf('=');
-        if (eq === -1)
-            throw new ArchiveError(`${where}: malformed PAX record "${record.slice(0, 80)}"`);
-        const key = record.slice(0, eq);
-        const value = record.slice(eq + 1);
-        if (key === 'path')
-            fields.path = value;
-        else if (key === 'linkpath')
-            fields.linkpath = value;
-        else if (key === 'size') {
-            if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value)))
-                throw new ArchiveError(`${where}: PAX size "${value.slice(0, 40)}" is not a size`);
-            fields.size = Number(value);
-        }
-        else if (key.startsWith('GNU.sparse.'))
-            fields.sparse = true;
-        pos += length;
-    }
-    return fields;
 }
 /**
  * Serves reads of a file through a small window, so a run of tiny entries (registry link files,
@@ -52318,14 +52328,12 @@ function parseRegistryLocation(input) {
     return { registry, prefix };
 }
 
-;// CONCATENATED MODULE: ./src/config/blocked.ts
-
+;// CONCATENATED MODULE: ./src/go-regexp.ts
 /**
- * `blockedImages[].name` is a Go (RE2) regular expression that oc-mirror matches unanchored
- * against an image's source and destination (ref §10.2). JavaScript's syntax differs in a few
- * places; the forms people actually write are translated here, once, so that config validation
- * and the planner agree on what a pattern means. Anything else that JavaScript does not accept
- * is refused rather than guessed at.
+ * Go (RE2) regular expressions compiled as JavaScript RegExps. Users write Go syntax where
+ * oc-mirror reads patterns (blockedImages) and where charts use Sprig's regex functions; the
+ * forms people actually write are translated here, once, and anything JavaScript would read
+ * differently is refused rather than guessed at.
  *
  * Translated: leading flag groups `(?i)` `(?s)` `(?m)` (to JavaScript flags), `(?P<name>`,
  * `\A` and `\z`, escaped punctuation JavaScript does not allow escaping (`\:`, `\-` outside a
@@ -52450,15 +52458,24 @@ function shortReason(err) {
     const m = /^Invalid regular expression: \/[\s\S]*\/[a-z]*: ([^:]*)$/.exec(message);
     return m ? m[1] : message;
 }
-/** Compiles a blocked-image pattern, or says why it does not compile. */
-function tryCompileBlockedPattern(name) {
+/** Compiles a Go pattern (with extra JavaScript flags such as `g`), or says why it does not compile. */
+function tryCompileGoRegExp(pattern, extraFlags = '') {
     try {
-        const { body, flags } = translateFlags(name);
-        return { regexp: new RegExp(translateBody(body), `${flags}u`) };
+        const { body, flags } = translateFlags(pattern);
+        const all = [...new Set([...flags, ...extraFlags, 'u'])].sort().join('');
+        return { regexp: new RegExp(translateBody(body), all) };
     }
     catch (err) {
         return { reason: shortReason(err) };
     }
+}
+
+;// CONCATENATED MODULE: ./src/config/blocked.ts
+
+
+/** Compiles a blocked-image pattern, or says why it does not compile. */
+function tryCompileBlockedPattern(name) {
+    return tryCompileGoRegExp(name);
 }
 /**
  * The RegExp for a `blockedImages[].name`, to be tested (unanchored, as Go's `MatchString`)
@@ -57894,56 +57911,20 @@ function formatDuration(seconds) {
 }
 
 ;// CONCATENATED MODULE: ./src/helm/template/regex.ts
-/** Go's RE2 regular expressions on top of JS RegExp, for Sprig's regex functions. */
-const regex_POSIX_CLASSES = {
-    alnum: '0-9A-Za-z',
-    alpha: 'A-Za-z',
-    ascii: '\\x00-\\x7F',
-    blank: '\\t ',
-    cntrl: '\\x00-\\x1F\\x7F',
-    digit: '0-9',
-    graph: '!-~',
-    lower: 'a-z',
-    print: ' -~',
-    punct: '!-\\/:-@\\[-`{-~',
-    space: '\\t\\n\\v\\f\\r ',
-    upper: 'A-Z',
-    word: '0-9A-Za-z_',
-    xdigit: '0-9A-Fa-f',
-};
+/** Sprig's regex functions over Go patterns (src/go-regexp.ts). */
+
 const cache = new Map();
-/** Compiles a Go regular expression; throws Go-like `error parsing regexp` messages. */
+/** Compiles a Go regular expression (global, for Sprig's find/replace); throws Go-like `error parsing regexp` messages. */
 function goRegExp(source) {
-    const hit = cache.get(source);
-    if (hit)
-        return new RegExp(hit.source, hit.flags);
-    let pattern = source;
-    let flags = 'g';
-    const lead = /^\(\?([imsU]+)\)/.exec(pattern);
-    if (lead) {
-        pattern = pattern.slice(lead[0].length);
-        for (const f of lead[1])
-            if (f !== 'U' && !flags.includes(f))
-                flags += f;
+    let re = cache.get(source);
+    if (!re) {
+        const compiled = tryCompileGoRegExp(source, 'g');
+        if ('reason' in compiled)
+            throw new Error(`error parsing regexp: ${compiled.reason}: \`${source}\``);
+        re = compiled.regexp;
+        cache.set(source, re);
     }
-    pattern = pattern
-        .replace(/\(\?P</g, '(?<')
-        .replace(/\[:(\^?)([a-z]+):\]/g, (all, neg, name) => (regex_POSIX_CLASSES[name] && !neg ? regex_POSIX_CLASSES[name] : all))
-        .replace(/\\z/g, '(?![\\s\\S])')
-        .replace(/\\A/g, '(?<![\\s\\S])');
-    let re;
-    try {
-        re = new RegExp(pattern, `${flags}u`);
-    }
-    catch {
-        try {
-            re = new RegExp(pattern, flags);
-        }
-        catch (err) {
-            throw new Error(`error parsing regexp: ${err.message.replace(/^Invalid regular expression: /, '')}`);
-        }
-    }
-    cache.set(source, re);
+    // a fresh object: global RegExps carry lastIndex between uses
     return new RegExp(re.source, re.flags);
 }
 function regexMatch(re, s) {
@@ -60158,14 +60139,15 @@ function redact(url) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/release/tar-stream.ts
+;// CONCATENATED MODULE: ./src/archive/tar-stream.ts
 /**
  * Reads a tar stream front to back (an image layer as it arrives), for the few files a collector
  * needs from an image: entries are visited in order, the data of each is read only when the
  * visitor asks for it, and the reading stops as soon as the visitor says so. Understands ustar,
  * PAX (`path`, `size`) and GNU long names, as image layers are written with all three.
- * (archive/tar.ts indexes tar files on disk by seeking; a layer stream cannot seek.)
+ * (tar.ts indexes tar files on disk by seeking; a layer stream cannot seek. Both decode headers with tar-header.ts.)
  */
+
 
 const BLOCK = 512;
 /** PAX and long-name payloads are a few hundred bytes; more means a hostile layer. */
@@ -60187,29 +60169,29 @@ async function scanTar(chunks, what, visit, onData) {
             throw new OcMirrorError(`${what}: the layer ends in the middle of a tar header`);
         if (header.every((b) => b === 0))
             return false;
-        if (!checksumOk(header))
+        if (!checksumMatches(header))
             throw new OcMirrorError(`${what}: invalid tar header (the layer is not a tar archive, or is corrupt)`);
         const typeflag = String.fromCharCode(header[156]);
-        let name = tar_stream_cString(header, 0, 100);
+        let name = cString(header, 0, 100);
         if (header.toString('latin1', 257, 263) === 'ustar\0') {
-            const prefix = tar_stream_cString(header, 345, 500);
+            const prefix = cString(header, 345, 500);
             if (prefix)
                 name = `${prefix}/${name}`;
         }
-        const headerSize = octal(header, 124, 12, what);
+        const headerSize = number(header, 124, 12, what);
         if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L') {
             if (headerSize > MAX_HEADER_DATA)
                 throw new OcMirrorError(`${what}: tar extended header of ${headerSize} bytes`);
             const data = await reader.readExactly(headerSize + padding(headerSize), what);
             const body = data.subarray(0, headerSize);
             if (typeflag === 'x')
-                pax = { ...pax, ...tar_stream_parsePax(body, what) };
+                pax = { ...pax, ...parsePax(body, what) };
             else if (typeflag === 'L')
-                longName = tar_stream_cString(body, 0, body.length);
+                longName = cString(body, 0, body.length);
             continue;
         }
-        const type = tar_stream_typeOf(typeflag, name);
-        const size = type === 'file' || type === 'other' ? (pax.size ?? headerSize) : 0;
+        const type = typeOf(typeflag, name);
+        const size = hasNoData(type) ? 0 : (pax.size ?? headerSize);
         const entry = { name: normalise(pax.path ?? longName ?? name), type, size };
         pax = {};
         longName = undefined;
@@ -60233,73 +60215,11 @@ function padding(size) {
 function normalise(name) {
     return name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
 }
-function tar_stream_typeOf(typeflag, name) {
-    switch (typeflag) {
-        case '0':
-        case '7':
-            return 'file';
-        case '\0':
-            return name.endsWith('/') ? 'directory' : 'file';
-        case '1':
-            return 'hardlink';
-        case '2':
-            return 'symlink';
-        case '5':
-            return 'directory';
-        default:
-            return 'other';
-    }
-}
-function tar_stream_cString(b, start, end) {
-    const nul = b.indexOf(0, start);
-    return b.toString('utf8', start, nul === -1 || nul > end ? end : nul);
-}
-function octal(b, offset, width, what) {
-    if (b[offset] & 0x80) {
-        // GNU base-256 for sizes beyond 8 GiB
-        let value = 0;
-        for (let i = offset + 1; i < offset + width; i++)
-            value = value * 256 + b[i];
-        return value;
-    }
-    const text = tar_stream_cString(b, offset, offset + width).trim();
-    if (text === '')
-        return 0;
-    if (!/^[0-7]+$/.test(text))
-        throw new OcMirrorError(`${what}: invalid tar header field "${text.slice(0, 20)}"`);
-    return parseInt(text, 8);
-}
-function checksumOk(header) {
-    const stored = tar_stream_cString(header, 148, 156).trim();
-    if (!/^[0-7]+$/.test(stored))
-        return false;
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++)
-        sum += i >= 148 && i < 156 ? 0x20 : header[i];
-    return parseInt(stored, 8) === sum;
-}
-function tar_stream_parsePax(data, what) {
-    const out = {};
-    let pos = 0;
-    while (pos < data.length && data[pos] !== 0) {
-        const space = data.indexOf(0x20, pos);
-        const length = space === -1 ? NaN : Number(data.toString('ascii', pos, space));
-        if (!Number.isSafeInteger(length) || length <= space - pos || pos + length > data.length)
-            throw new OcMirrorError(`${what}: malformed PAX header`);
-        const record = data.toString('utf8', space + 1, pos + length - 1);
-        const eq = record.indexOf('=');
-        const key = record.slice(0, eq);
-        const value = record.slice(eq + 1);
-        if (key === 'path')
-            out.path = value;
-        else if (key === 'size') {
-            if (!/^\d+$/.test(value))
-                throw new OcMirrorError(`${what}: PAX size "${value.slice(0, 20)}" is not a size`);
-            out.size = Number(value);
-        }
-        pos += length;
-    }
-    return out;
+function number(header, offset, width, what) {
+    const value = parseNumber(header, offset, width);
+    if (value === undefined)
+        throw new OcMirrorError(`${what}: invalid tar header field at offset ${offset}`);
+    return value;
 }
 /** Pull-style reads of exact byte counts over a stream of chunks. */
 class ChunkReader {

@@ -15,7 +15,7 @@ import { errorMessage, OcMirrorError } from '../errors.js';
 import { VerifyingStream } from '../image/digest.js';
 import { viewManifest, type Descriptor, type Platform, type RawManifest } from '../image/manifest.js';
 import type { ImageSource } from '../image/transport.js';
-import { scanTar, type TarStreamEntry, type TarVisit } from '../release/tar-stream.js';
+import { scanTar, type TarStreamEntry, type TarVisit } from '../archive/tar-stream.js';
 
 export const CONFIGS_LABEL = 'operators.operatorframework.io.index.configs.v1';
 

@@ -25,7 +25,7 @@ import type { ImageSource } from '../image/transport.js';
 import type { Logger } from '../log.js';
 import type { LocalStore } from '../store/store.js';
 import { readSmallBlob } from './image-files.js';
-import { scanTar } from './tar-stream.js';
+import { scanTar } from '../archive/tar-stream.js';
 
 export const GRAPH_DATA_URL = 'https://api.openshift.com/api/upgrades_info/graph-data';
 export const GRAPH_BASE_IMAGE = 'registry.access.redhat.com/ubi9/ubi:latest';

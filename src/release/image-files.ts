@@ -11,7 +11,7 @@ import { OcMirrorError } from '../errors.js';
 import { VerifyingStream } from '../image/digest.js';
 import { viewManifest, type Descriptor, type RawManifest } from '../image/manifest.js';
 import type { ImageSource } from '../image/transport.js';
-import { scanTar } from './tar-stream.js';
+import { scanTar } from '../archive/tar-stream.js';
 
 /** Release manifests are kilobytes; a file this large in their place is not one. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;

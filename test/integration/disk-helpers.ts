@@ -10,6 +10,7 @@ import type { CliResult } from '../support/cli.js';
 import { removeDir, type Hookable } from '../support/cleanup.js';
 import type { PushedImage } from '../support/images.js';
 import { ocMirror, sandbox, type Sandbox } from './m2m-helpers.js';
+import { ustarHeader } from '../support/tar.js';
 
 export interface DiskBox extends Sandbox {
   /** M2D destination (archives and working-dir) */
@@ -154,23 +155,7 @@ export interface RawEntry {
 
 /** One ustar header (name up to 100 bytes, no prefix: these are hand-made hostile entries). */
 function header(e: RawEntry, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  if (Buffer.byteLength(e.name) > 100) throw new Error(`rawTar: name too long: ${e.name}`);
-  h.write(e.name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.fill(' ', 148, 156);
-  h.write(e.type ?? '0', 156);
-  if (e.linkName) h.write(e.linkName, 157, 100, 'utf8');
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const x of h) sum += x;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
+  return ustarHeader({ name: e.name, size, type: e.type ?? '0', mode: 0o644, ...(e.linkName && { linkName: e.linkName }) });
 }
 
 /** One PAX extended header record, `"<len> key=value\n"` where len counts itself. */

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { layerInfo, layerStream, MediaTypes, pushBlob, pushImage, pushManifest, type PlatformSpec, type PushTarget, type PushedImage } from './images.js';
+import { ustarHeader } from './tar.js';
 
 export const CONFIGS_LABEL = 'operators.operatorframework.io.index.configs.v1';
 
@@ -21,26 +22,8 @@ function sha256(b: Buffer): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
-function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0';
-}
-
 function header(name: string, size: number, type: '0' | '5', mode: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write(octal(mode, 8), 100);
-  h.write(octal(0, 8), 108);
-  h.write(octal(0, 8), 116);
-  h.write(octal(size, 12), 124);
-  h.write(octal(1_700_000_000, 12), 136);
-  h.fill(' ', 148, 156);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(octal(sum, 7) + ' ', 148);
-  return h;
+  return ustarHeader({ name, size, type, mode, mtime: 1_700_000_000 });
 }
 
 /** A tar of directories (names ending in `/`) and files. */

@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { pushBlob, pushManifest, type PushTarget } from './images.js';
 import { LOOPBACK } from './ports.js';
+import { ustarHeader } from './tar.js';
 
 export interface ChartSpec {
   name: string;
@@ -57,24 +58,8 @@ export function writeChartDir(dir: string, spec: ChartSpec): string {
   return dir;
 }
 
-/** One ustar header; names up to 100 bytes (test charts stay well below). */
-function ustarHeader(name: string, size: number, type = '0'): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`helm-repo tar: name too long: ${name}`);
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.fill(' ', 148, 156);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const x of h) sum += x;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
+function header(name: string, size: number, type = '0'): Buffer {
+  return ustarHeader({ name, size, type, mode: 0o644 });
 }
 
 /** A gzipped tar of raw entries (names as given: lets tests build hostile archives). */
@@ -82,7 +67,7 @@ export function tgz(entries: { name: string; data?: Buffer | string; type?: stri
   const parts: Buffer[] = [];
   for (const e of entries) {
     const data = typeof e.data === 'string' ? Buffer.from(e.data) : (e.data ?? Buffer.alloc(0));
-    parts.push(ustarHeader(e.name, data.length, e.type), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    parts.push(header(e.name, data.length, e.type), data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(parts));

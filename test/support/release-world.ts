@@ -22,6 +22,7 @@ import { startCincinnatiServer, type CincinnatiRelease, type CincinnatiServer } 
 import { MediaTypes, pushBlob, pushManifest } from './images.js';
 import { LOOPBACK } from './ports.js';
 import type { TestRegistry } from './registry.js';
+import { ustarHeader } from './tar.js';
 
 export const PAYLOAD_REPO = 'ocp/release';
 export const COMPONENT_REPO = 'ocp/art';
@@ -75,21 +76,7 @@ interface FileEntry {
 }
 
 function header(name: string, size: number, type: string): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write(`${(type === '5' ? 0o755 : 0o644).toString(8).padStart(7, '0')}\0`, 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.fill(' ', 148, 156);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
+  return ustarHeader({ name, size, type });
 }
 
 export function tarOf(entries: FileEntry[]): Buffer {

@@ -57,6 +57,11 @@ describe('action.yml files', () => {
     assert.ok(rootInputs().every((s) => s.name === 'command' || !s.required));
   });
 
+  it('README has every action\'s generated input and output tables', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const a of ACTION_NAMES) assert.ok(readme.includes(readmeTables(a)), `README.md: the ${a} tables are stale (see src/action/action-yml.ts readmeTables)`);
+  });
+
   it('README tables list every input with its default', () => {
     const table = readmeTables('pack');
     assert.ok(table.includes('| `artifact-name` | no | `oc-mirror-archive` | Name of the artifact the archives are uploaded as. |'));

@@ -1,51 +1,18 @@
-/** Go's RE2 regular expressions on top of JS RegExp, for Sprig's regex functions. */
-
-const POSIX_CLASSES: Record<string, string> = {
-  alnum: '0-9A-Za-z',
-  alpha: 'A-Za-z',
-  ascii: '\\x00-\\x7F',
-  blank: '\\t ',
-  cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9',
-  graph: '!-~',
-  lower: 'a-z',
-  print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
-  space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z',
-  word: '0-9A-Za-z_',
-  xdigit: '0-9A-Fa-f',
-};
+/** Sprig's regex functions over Go patterns (src/go-regexp.ts). */
+import { tryCompileGoRegExp } from '../../go-regexp.js';
 
 const cache = new Map<string, RegExp>();
 
-/** Compiles a Go regular expression; throws Go-like `error parsing regexp` messages. */
+/** Compiles a Go regular expression (global, for Sprig's find/replace); throws Go-like `error parsing regexp` messages. */
 export function goRegExp(source: string): RegExp {
-  const hit = cache.get(source);
-  if (hit) return new RegExp(hit.source, hit.flags);
-  let pattern = source;
-  let flags = 'g';
-  const lead = /^\(\?([imsU]+)\)/.exec(pattern);
-  if (lead) {
-    pattern = pattern.slice(lead[0].length);
-    for (const f of lead[1]!) if (f !== 'U' && !flags.includes(f)) flags += f;
+  let re = cache.get(source);
+  if (!re) {
+    const compiled = tryCompileGoRegExp(source, 'g');
+    if ('reason' in compiled) throw new Error(`error parsing regexp: ${compiled.reason}: \`${source}\``);
+    re = compiled.regexp;
+    cache.set(source, re);
   }
-  pattern = pattern
-    .replace(/\(\?P</g, '(?<')
-    .replace(/\[:(\^?)([a-z]+):\]/g, (all, neg: string, name: string) => (POSIX_CLASSES[name] && !neg ? POSIX_CLASSES[name] : all))
-    .replace(/\\z/g, '(?![\\s\\S])')
-    .replace(/\\A/g, '(?<![\\s\\S])');
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern, `${flags}u`);
-  } catch {
-    try {
-      re = new RegExp(pattern, flags);
-    } catch (err) {
-      throw new Error(`error parsing regexp: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
-    }
-  }
-  cache.set(source, re);
+  // a fresh object: global RegExps carry lastIndex between uses
   return new RegExp(re.source, re.flags);
 }
 

@@ -3,20 +3,20 @@
  * needs from an image: entries are visited in order, the data of each is read only when the
  * visitor asks for it, and the reading stops as soon as the visitor says so. Understands ustar,
  * PAX (`path`, `size`) and GNU long names, as image layers are written with all three.
- * (archive/tar.ts indexes tar files on disk by seeking; a layer stream cannot seek.)
+ * (tar.ts indexes tar files on disk by seeking; a layer stream cannot seek. Both decode headers with tar-header.ts.)
  */
 import { OcMirrorError } from '../errors.js';
+import { checksumMatches, cString, hasNoData, parseNumber, parsePax, typeOf, type PaxFields, type TarEntryType } from './tar-header.js';
 
 const BLOCK = 512;
 /** PAX and long-name payloads are a few hundred bytes; more means a hostile layer. */
 const MAX_HEADER_DATA = 1024 * 1024;
 
-export type TarStreamEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
 
 export interface TarStreamEntry {
   /** normalised: no leading `./` or `/` */
   name: string;
-  type: TarStreamEntryType;
+  type: TarEntryType;
   size: number;
 }
 
@@ -35,21 +35,21 @@ export async function scanTar(
   onData: (entry: TarStreamEntry, data: Buffer) => TarVisit | void | Promise<TarVisit | void>,
 ): Promise<boolean> {
   const reader = new ChunkReader(chunks[Symbol.asyncIterator]());
-  let pax: { path?: string; size?: number } = {};
+  let pax: PaxFields = {};
   let longName: string | undefined;
   for (;;) {
     const header = await reader.read(BLOCK);
     if (!header) return false; // a layer cut right after an entry: digest verification reports it
     if (header.length < BLOCK) throw new OcMirrorError(`${what}: the layer ends in the middle of a tar header`);
     if (header.every((b) => b === 0)) return false;
-    if (!checksumOk(header)) throw new OcMirrorError(`${what}: invalid tar header (the layer is not a tar archive, or is corrupt)`);
+    if (!checksumMatches(header)) throw new OcMirrorError(`${what}: invalid tar header (the layer is not a tar archive, or is corrupt)`);
     const typeflag = String.fromCharCode(header[156]!);
     let name = cString(header, 0, 100);
     if (header.toString('latin1', 257, 263) === 'ustar\0') {
       const prefix = cString(header, 345, 500);
       if (prefix) name = `${prefix}/${name}`;
     }
-    const headerSize = octal(header, 124, 12, what);
+    const headerSize = number(header, 124, 12, what);
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L') {
       if (headerSize > MAX_HEADER_DATA) throw new OcMirrorError(`${what}: tar extended header of ${headerSize} bytes`);
       const data = await reader.readExactly(headerSize + padding(headerSize), what);
@@ -59,7 +59,7 @@ export async function scanTar(
       continue;
     }
     const type = typeOf(typeflag, name);
-    const size = type === 'file' || type === 'other' ? (pax.size ?? headerSize) : 0;
+    const size = hasNoData(type) ? 0 : (pax.size ?? headerSize);
     const entry: TarStreamEntry = { name: normalise(pax.path ?? longName ?? name), type, size };
     pax = {};
     longName = undefined;
@@ -83,69 +83,10 @@ function normalise(name: string): string {
   return name.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
 }
 
-function typeOf(typeflag: string, name: string): TarStreamEntryType {
-  switch (typeflag) {
-    case '0':
-    case '7':
-      return 'file';
-    case '\0':
-      return name.endsWith('/') ? 'directory' : 'file';
-    case '1':
-      return 'hardlink';
-    case '2':
-      return 'symlink';
-    case '5':
-      return 'directory';
-    default:
-      return 'other';
-  }
-}
-
-function cString(b: Buffer, start: number, end: number): string {
-  const nul = b.indexOf(0, start);
-  return b.toString('utf8', start, nul === -1 || nul > end ? end : nul);
-}
-
-function octal(b: Buffer, offset: number, width: number, what: string): number {
-  if (b[offset]! & 0x80) {
-    // GNU base-256 for sizes beyond 8 GiB
-    let value = 0;
-    for (let i = offset + 1; i < offset + width; i++) value = value * 256 + b[i]!;
-    return value;
-  }
-  const text = cString(b, offset, offset + width).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new OcMirrorError(`${what}: invalid tar header field "${text.slice(0, 20)}"`);
-  return parseInt(text, 8);
-}
-
-function checksumOk(header: Buffer): boolean {
-  const stored = cString(header, 148, 156).trim();
-  if (!/^[0-7]+$/.test(stored)) return false;
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-  return parseInt(stored, 8) === sum;
-}
-
-function parsePax(data: Buffer, what: string): { path?: string; size?: number } {
-  const out: { path?: string; size?: number } = {};
-  let pos = 0;
-  while (pos < data.length && data[pos] !== 0) {
-    const space = data.indexOf(0x20, pos);
-    const length = space === -1 ? NaN : Number(data.toString('ascii', pos, space));
-    if (!Number.isSafeInteger(length) || length <= space - pos || pos + length > data.length) throw new OcMirrorError(`${what}: malformed PAX header`);
-    const record = data.toString('utf8', space + 1, pos + length - 1);
-    const eq = record.indexOf('=');
-    const key = record.slice(0, eq);
-    const value = record.slice(eq + 1);
-    if (key === 'path') out.path = value;
-    else if (key === 'size') {
-      if (!/^\d+$/.test(value)) throw new OcMirrorError(`${what}: PAX size "${value.slice(0, 20)}" is not a size`);
-      out.size = Number(value);
-    }
-    pos += length;
-  }
-  return out;
+function number(header: Buffer, offset: number, width: number, what: string): number {
+  const value = parseNumber(header, offset, width);
+  if (value === undefined) throw new OcMirrorError(`${what}: invalid tar header field at offset ${offset}`);
+  return value;
 }
 
 /** Pull-style reads of exact byte counts over a stream of chunks. */
