@@ -8,6 +8,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { prng as random } from './dataset.js';
 
 export interface GeneratedCatalog {
   packages: string[];
@@ -15,17 +16,6 @@ export interface GeneratedCatalog {
   bytes: number;
 }
 
-/** mulberry32: a small seeded PRNG, enough for test data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function packageName(i: number): string {
   return `operator-${String(i).padStart(3, '0')}`;

@@ -38,7 +38,7 @@ export interface BenchImage {
 }
 
 /** mulberry32: a tiny deterministic PRNG, so sizes do not depend on Math.random. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
