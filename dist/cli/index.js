@@ -91056,7 +91056,7 @@ function fbcObjects(path, kind, content) {
  */
 
 
-/** Bundle properties that dependency resolution reads; the only ones a stub bundle keeps. */
+/** Bundle properties that dependency resolution reads; all that a bundle kept in outline has. */
 const DEPENDENCY_PROPERTY_TYPES = new Set([
     'olm.package',
     'olm.gvk',
@@ -91208,7 +91208,7 @@ class ConfigBuilder {
                 relatedImages,
                 properties: properties.filter((p) => DEPENDENCY_PROPERTY_TYPES.has(p.type)),
                 raw: {},
-                stub: true,
+                outline: true,
             });
         }
     }
@@ -91292,8 +91292,8 @@ function renderDeclarativeConfig(dc) {
     for (const c of sortByName(dc.channels))
         slot(c.package)[1].push(c.raw);
     for (const b of sortByName(dc.bundles)) {
-        if (b.stub)
-            throw new Error(`bundle "${b.name}" of package "${b.package}" was parsed as a stub and cannot be written`);
+        if (b.outline)
+            throw new Error(`bundle "${b.name}" of package "${b.package}" was parsed in outline and cannot be written`);
         slot(b.package)[2].push(b.raw);
     }
     for (const d of dc.deprecations)
@@ -92289,15 +92289,15 @@ function extendChannel(selection, { channel, node }, reason, requirement, where)
 }
 /**
  * Parses and filters a catalog, keeping in memory only what the result needs. The first pass
- * keeps every bundle as a stub (a few hundred bytes: what selection and dependency resolution
+ * keeps every bundle in outline (a few hundred bytes: what selection and dependency resolution
  * read); the second reads again only the files that hold selected packages, keeping exactly the
  * selected bundles whole, and the filter runs once more on the merged catalog (it selects the
- * same bundles: stubs carry all it reads). `files` must yield the same files each time it is
+ * same bundles: outlines carry all it reads). `files` must yield the same files each time it is
  * called. For `full: true` without packages there is no second pass: nothing is rebuilt.
  */
 async function parseAndFilterCatalog(files, operator, where) {
     const filesOf = new Map();
-    const stubs = await parseDeclarativeConfig(files(), {
+    const outlines = await parseDeclarativeConfig(files(), {
         keep: () => false,
         seen: (pkg, path) => {
             let paths = filesOf.get(pkg);
@@ -92306,7 +92306,7 @@ async function parseAndFilterCatalog(files, operator, where) {
             paths.add(path);
         },
     });
-    let first = filterCatalog(stubs, operator, where);
+    let first = filterCatalog(outlines, operator, where);
     const wanted = selectionOf(first);
     if (!wanted)
         return first;
@@ -92316,7 +92316,7 @@ async function parseAndFilterCatalog(files, operator, where) {
         keep: (pkg) => wanted.packages.has(pkg),
         keepBundle: (pkg, name) => wanted.bundles.has(key(pkg, name)),
     });
-    return filterCatalog(replacePackages(stubs, whole, wanted.packages), operator, where);
+    return filterCatalog(replacePackages(outlines, whole, wanted.packages), operator, where);
 }
 /** The packages and bundles a first-pass result needs whole; undefined when nothing is rebuilt. */
 function selectionOf(result) {

@@ -52,7 +52,7 @@ export interface FbcBundle {
    * reads survives (name, image, version, related images, the dependency properties), `raw` is
    * empty, and such a bundle cannot be written back (see `parseDeclarativeConfig`).
    */
-  stub?: true;
+  outline?: true;
 }
 
 export interface FbcDeprecation {
@@ -74,7 +74,7 @@ export interface FbcFile {
   content: Buffer;
 }
 
-/** Bundle properties that dependency resolution reads; the only ones a stub bundle keeps. */
+/** Bundle properties that dependency resolution reads; all that a bundle kept in outline has. */
 export const DEPENDENCY_PROPERTY_TYPES: ReadonlySet<string> = new Set([
   'olm.package',
   'olm.gvk',
@@ -85,14 +85,14 @@ export const DEPENDENCY_PROPERTY_TYPES: ReadonlySet<string> = new Set([
 export interface ParseOptions {
   /**
    * Packages for which false is returned are not kept whole: their package and channel objects
-   * are (small, and needed to resolve dependencies into them), their bundles become stubs, and
+   * are (small, and needed to resolve dependencies into them), their bundles are kept in outline, and
    * their deprecations and other objects are dropped. The catalog then costs memory in
    * proportion to the kept packages plus a few hundred bytes per other bundle, while a filter can
-   * still find which packages provide a dependency; when it picks a stubbed package, the caller
+   * still find which packages provide a dependency; when it picks a package kept in outline, the caller
    * parses again keeping it (`parseAndFilterCatalog` does exactly this).
    */
   keep?: (packageName: string) => boolean;
-  /** Bundles of kept packages for which false is returned become stubs too. */
+  /** Bundles of kept packages for which false is returned are kept in outline too. */
   keepBundle?: (packageName: string, bundleName: string) => boolean;
   /** Told the file of every object that belongs to a package, to read only those files again later. */
   seen?: (packageName: string, path: string) => void;
@@ -228,7 +228,7 @@ class ConfigBuilder {
         relatedImages,
         properties: properties.filter((p) => DEPENDENCY_PROPERTY_TYPES.has(p.type)),
         raw: {},
-        stub: true,
+        outline: true,
       });
     }
   }
@@ -310,7 +310,7 @@ export function renderDeclarativeConfig(dc: DeclarativeConfig): FbcFile[] {
   for (const p of dc.packages) slot(p.name)[0]!.push(p.raw);
   for (const c of sortByName(dc.channels)) slot(c.package)[1]!.push(c.raw);
   for (const b of sortByName(dc.bundles)) {
-    if (b.stub) throw new Error(`bundle "${b.name}" of package "${b.package}" was parsed as a stub and cannot be written`);
+    if (b.outline) throw new Error(`bundle "${b.name}" of package "${b.package}" was parsed in outline and cannot be written`);
     slot(b.package)[2]!.push(b.raw);
   }
   for (const d of dc.deprecations) slot(d.package)[3]!.push(d.raw);

@@ -51,7 +51,7 @@ export interface CatalogFilterResult {
   warnings: string[];
   /**
    * False for `full: true` without packages: the catalog is mirrored as it is, `config` is the
-   * catalog as parsed (its bundles may be stubs) and is not meant to be written back.
+   * catalog as parsed (its bundles may be outlines) and is not meant to be written back.
    */
   rebuild: boolean;
 }
@@ -469,10 +469,10 @@ function extendChannel(selection: Selection, { channel, node }: Provider, reason
 
 /**
  * Parses and filters a catalog, keeping in memory only what the result needs. The first pass
- * keeps every bundle as a stub (a few hundred bytes: what selection and dependency resolution
+ * keeps every bundle in outline (a few hundred bytes: what selection and dependency resolution
  * read); the second reads again only the files that hold selected packages, keeping exactly the
  * selected bundles whole, and the filter runs once more on the merged catalog (it selects the
- * same bundles: stubs carry all it reads). `files` must yield the same files each time it is
+ * same bundles: outlines carry all it reads). `files` must yield the same files each time it is
  * called. For `full: true` without packages there is no second pass: nothing is rebuilt.
  */
 export async function parseAndFilterCatalog(
@@ -481,7 +481,7 @@ export async function parseAndFilterCatalog(
   where: string,
 ): Promise<CatalogFilterResult> {
   const filesOf = new Map<string, Set<string>>();
-  const stubs = await parseDeclarativeConfig(files(), {
+  const outlines = await parseDeclarativeConfig(files(), {
     keep: () => false,
     seen: (pkg, path) => {
       let paths = filesOf.get(pkg);
@@ -489,7 +489,7 @@ export async function parseAndFilterCatalog(
       paths.add(path);
     },
   });
-  let first: CatalogFilterResult | undefined = filterCatalog(stubs, operator, where);
+  let first: CatalogFilterResult | undefined = filterCatalog(outlines, operator, where);
   const wanted = selectionOf(first);
   if (!wanted) return first;
   first = undefined; // not held while the second pass reads
@@ -498,7 +498,7 @@ export async function parseAndFilterCatalog(
     keep: (pkg) => wanted.packages.has(pkg),
     keepBundle: (pkg, name) => wanted.bundles.has(key(pkg, name)),
   });
-  return filterCatalog(replacePackages(stubs, whole, wanted.packages), operator, where);
+  return filterCatalog(replacePackages(outlines, whole, wanted.packages), operator, where);
 }
 
 /** The packages and bundles a first-pass result needs whole; undefined when nothing is rebuilt. */

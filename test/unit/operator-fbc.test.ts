@@ -132,7 +132,7 @@ describe('parseDeclarativeConfig', () => {
     assert.deepEqual(dc.others, [{ schema: 'acme.note', package: 'etcd', text: 'x' }]);
   });
 
-  it('keeps packages not kept as small stubs: package and channels, bundles with dependency properties and related images only', async () => {
+  it('keeps packages not kept as small outlines: package and channels, bundles with dependency properties and related images only', async () => {
     const text = [pkgJson, channelJson, bundleJson('0.9.0'), { schema: 'olm.deprecations', package: 'etcd', entries: [] }, { schema: 'acme.note', package: 'etcd' }]
       .map((o) => JSON.stringify(o))
       .join('\n');
@@ -152,18 +152,18 @@ describe('parseDeclarativeConfig', () => {
           { type: 'olm.gvk', value: { group: 'etcd.database.coreos.com', kind: 'EtcdCluster', version: 'v1beta2' } },
         ],
         raw: {},
-        stub: true,
+        outline: true,
       },
     ]);
     assert.deepEqual(dc.deprecations, []);
     assert.deepEqual(dc.others, []);
-    assert.throws(() => renderDeclarativeConfig(dc), /parsed as a stub/);
+    assert.throws(() => renderDeclarativeConfig(dc), /parsed in outline/);
   });
 
-  it('stubs the bundles keepBundle refuses', async () => {
+  it('outlines the bundles keepBundle refuses', async () => {
     const text = [bundleJson('0.9.0'), bundleJson('0.9.2')].map((o) => JSON.stringify(o)).join('');
     const dc = await parse([file('c.json', text)], { keepBundle: (_p, name) => name === 'etcd.v0.9.2' });
-    assert.deepEqual(dc.bundles.map((b) => [b.name, b.stub ?? false]), [['etcd.v0.9.0', true], ['etcd.v0.9.2', false]]);
+    assert.deepEqual(dc.bundles.map((b) => [b.name, b.outline ?? false]), [['etcd.v0.9.0', true], ['etcd.v0.9.2', false]]);
   });
 });
 

@@ -635,7 +635,7 @@ describe('parseAndFilterCatalog', () => {
       const whole = filterCatalog(await catalog(), operator, WHERE);
       assert.deepEqual(streamed.bundles, whole.bundles);
       assert.deepEqual(renderDeclarativeConfig(streamed.config), renderDeclarativeConfig(whole.config));
-      assert.ok(streamed.config.bundles.every((b) => !b.stub));
+      assert.ok(streamed.config.bundles.every((b) => !b.outline));
     }
   });
 
@@ -653,11 +653,11 @@ describe('parseAndFilterCatalog', () => {
     assert.deepEqual(result.config.bundles.map((b) => b.raw.name), ['bar.v0.2.0', 'needy.v1.0.0', 'sky.v1.1.0']);
   });
 
-  it('keeps only stubs for full: true without packages (nothing to rebuild)', async () => {
+  it('keeps only outlines for full: true without packages (nothing to rebuild)', async () => {
     const result = await parseAndFilterCatalog(read, op({ full: true }), WHERE);
     assert.equal(result.rebuild, false);
     assert.equal(result.bundles.length, 20);
-    assert.ok(result.config.bundles.every((b) => b.stub));
+    assert.ok(result.config.bundles.every((b) => b.outline));
     assert.deepEqual(result.bundles.find((b) => b.name === 'foo.v1.2.0')!.relatedImages.map((r) => r.image), [
       'quay.io/acme/foo-bundle:v1.2.0',
       'quay.io/acme/foo-operator:v1.2.0',
