@@ -51670,6 +51670,17 @@ function headersFor(name, size, kind, mtime) {
     const paxHeader = encodeHeader({ name: paxName, prefix: '', mode: FILE_MODE, size: layout.pax.length, mtime, typeflag: 'x' });
     return [paxHeader, layout.pax, Buffer.alloc(paddingFor(layout.pax.length)), main];
 }
+/** The header block(s) of a regular file entry, as `TarWriter` writes them: what precedes its data. */
+function fileHeaderBytes(name, size, mtime) {
+    return Buffer.concat(headersFor(name, size, 'file', tarSeconds(mtime)));
+}
+/** An mtime as the whole seconds a header holds; refused when the header cannot hold it. */
+function tarSeconds(mtime) {
+    const seconds = Math.floor(mtime.getTime() / 1000);
+    if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_USTAR_SIZE)
+        throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
+    return seconds;
+}
 /** Chunks are gathered up to this many bytes (or buffers) per write system call. */
 const FLUSH_BYTES = 1024 * 1024;
 const FLUSH_BUFFERS = 256;
@@ -51690,10 +51701,7 @@ class TarWriter {
     onBytes) {
         this.file = file;
         this.onBytes = onBytes;
-        const seconds = Math.floor(mtime.getTime() / 1000);
-        if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_USTAR_SIZE)
-            throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
-        this.mtime = seconds;
+        this.mtime = tarSeconds(mtime);
     }
     /** Bytes written so far, including anything still gathered for the next write. */
     get bytesWritten() {
@@ -53416,6 +53424,33 @@ class StackedLayout {
     }
 }
 
+;// CONCATENATED MODULE: ./src/copy/limit.ts
+/** A counting semaphore: at most `size` holders at once, served in arrival order. */
+class Limiter {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(fn) {
+        if (this.active >= this.size)
+            await new Promise((resolve) => this.waiting.push(resolve));
+        else
+            this.active++;
+        try {
+            return await fn();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active--;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/image/content.ts
 
 /** Reads an image's manifest tree from a source; no blob is read. */
@@ -53427,8 +53462,10 @@ async function imageContent(source, reference, signal) {
         manifests.push(m);
         const view = viewManifest(m, source.name);
         if (view.kind === 'index') {
-            for (const child of view.manifests)
-                await visit(await source.getManifest(child.digest, signal));
+            // Fetched together (a round trip each), visited in order (the result's order is the index's).
+            const children = await Promise.all(view.manifests.map((child) => source.getManifest(child.digest, signal)));
+            for (const child of children)
+                await visit(child);
             return;
         }
         for (const d of [...(view.config ? [view.config] : []), ...view.layers])
@@ -53447,42 +53484,44 @@ async function imageContent(source, reference, signal) {
 
 /** Where disk to mirror finds what earlier archives carried: store reference → top manifest digest. */
 const CARRIED_IMAGES_ENTRY = 'working-dir/carried-images.json';
+/** Reads images where mirror to disk put them: the store, under the task's destination. */
+function storeContent(store) {
+    return (task) => {
+        const ref = parseReference(task.destination);
+        return imageContent(store.repository(ref.repository), ref.tag ?? ref.digest);
+    };
+}
+/** Manifest reads in flight while gathering: small requests, many at once. */
+const CONTENT_READS = 16;
 /**
  * What an archive must hold so that disk to mirror can serve the given images: for each image the
  * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
  * data an earlier archive already carried (the history). Only these images' repositories travel,
- * never the whole store (oc-mirror re-ships everything, ref §15 item 1).
+ * never the whole store (oc-mirror re-ships everything, ref §15 item 1). Blob data is read from
+ * the store, verified against its digest, when the archive writer needs it.
  */
-async function gatherArchiveContent(store, tasks, history) {
+async function gatherArchiveContent(store, tasks, history, read = storeContent(store)) {
+    const reads = new Limiter(CONTENT_READS);
+    const contents = await Promise.all(tasks.map((task) => reads.run(() => read(task))));
     const entries = new Map();
     const shipped = new Set();
     const carried = {};
     let skipped = 0;
-    const link = (name, digest) => {
+    const add = (name, bytes) => {
         if (!entries.has(name))
-            entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => external_node_stream_.Readable.from([Buffer.from(digest)]) });
+            entries.set(name, { name, size: bytes.length, bytes });
     };
-    const data = (digest, size, always = false) => {
-        const name = blobDataPath(digest);
-        if (entries.has(name))
+    const link = (name, digest) => add(name, Buffer.from(digest));
+    tasks.forEach((task, i) => {
+        const content = contents[i];
+        if (!content)
             return;
-        if (history.has(digest) && !always) {
-            skipped++;
-            return;
-        }
-        shipped.add(digest);
-        // 1 MiB reads: the tar writer batches writes, and 64 KiB reads would cost 16× the syscalls.
-        entries.set(name, { name, size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(digest), { highWaterMark: 1 << 20 }) });
-    };
-    for (const task of tasks) {
         const ref = parseReference(task.destination);
-        const repo = store.repository(ref.repository);
-        const content = await imageContent(repo, ref.tag ?? ref.digest);
         // An image whose every manifest and blob an earlier archive carried travels as one line of
         // carried-images.json: disk to mirror checks the destination has it instead of re-reading it.
         if ([...content.manifests.map((m) => m.digest), ...content.blobs.map((b) => b.digest)].every((d) => history.has(d))) {
             carried[task.destination] = content.top.digest;
-            continue;
+            return;
         }
         if (ref.tag) {
             link(tagCurrentLinkPath(ref.repository, ref.tag), content.top.digest);
@@ -53492,16 +53531,41 @@ async function gatherArchiveContent(store, tasks, history) {
             link(revisionLinkPath(ref.repository, m.digest), m.digest);
             // The manifests of an image that changed travel again even when an earlier archive had
             // some of them: a few KiB, and disk to mirror reads the whole tree of a changed image.
-            data(m.digest, m.bytes.length, true);
+            shipped.add(m.digest);
+            add(blobDataPath(m.digest), m.bytes);
         }
         for (const b of content.blobs) {
             link(layerLinkPath(ref.repository, b.digest), b.digest);
-            data(b.digest, b.size);
+            const name = blobDataPath(b.digest);
+            if (entries.has(name))
+                continue;
+            if (history.has(b.digest)) {
+                skipped++;
+                continue;
+            }
+            shipped.add(b.digest);
+            // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
+            entries.set(name, { name, size: b.size, digest: b.digest, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(b.digest), { highWaterMark: 1 << 20 }) });
         }
-    }
+    });
+    if (Object.keys(carried).length)
+        add(CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(carried, null, 1) + '\n'));
     // Byte order, not locale order: the same content gives the same archive on every machine.
     const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { entries: sorted, carried, shipped, skipped };
+}
+/** Whether two entry lists make the same archives: names, sizes and content, in order. */
+function sameEntries(a, b) {
+    if (a.length !== b.length)
+        return false;
+    return a.every((x, i) => {
+        const y = b[i];
+        if (x.name !== y.name || x.size !== y.size || x.digest !== y.digest)
+            return false;
+        if (x.bytes || y.bytes)
+            return !!x.bytes && !!y.bytes && x.bytes.equals(y.bytes);
+        return true;
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/collect/additional.ts
@@ -59778,33 +59842,6 @@ async function collectHelmImages(ctx) {
     if (failures.length > 1)
         throw new HelmError(`${failures.length} helm failures: ${failures.join('; ')}`);
     return { images };
-}
-
-;// CONCATENATED MODULE: ./src/copy/limit.ts
-/** A counting semaphore: at most `size` holders at once, served in arrival order. */
-class Limiter {
-    size;
-    active = 0;
-    waiting = [];
-    constructor(size) {
-        this.size = size;
-    }
-    async run(fn) {
-        if (this.active >= this.size)
-            await new Promise((resolve) => this.waiting.push(resolve));
-        else
-            this.active++;
-        try {
-            return await fn();
-        }
-        finally {
-            const next = this.waiting.shift();
-            if (next)
-                next();
-            else
-                this.active--;
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/plan/naming.ts
@@ -94271,6 +94308,39 @@ function sourceHttpClient(options) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/write-fully.ts
+/**
+ * Writes every byte of `buffers` with as few system calls as the kernel allows (a write may take
+ * fewer bytes than given); at `position` when given, else at the file's current offset.
+ */
+async function writeFully(file, buffers, position) {
+    let rest = buffers.filter((b) => b.length > 0);
+    let total = rest.reduce((n, b) => n + b.length, 0);
+    const length = total;
+    while (total > 0) {
+        const { bytesWritten } = position === undefined ? await file.writev(rest) : await file.writev(rest, position);
+        if (bytesWritten <= 0)
+            throw new Error(`the file took none of ${total} bytes`);
+        if (position !== undefined)
+            position += bytesWritten;
+        total -= bytesWritten;
+        rest = dropBytes(rest, bytesWritten);
+    }
+    return length;
+}
+function dropBytes(buffers, n) {
+    const rest = [];
+    for (const b of buffers) {
+        if (n >= b.length)
+            n -= b.length;
+        else {
+            rest.push(n > 0 ? b.subarray(n) : b);
+            n = 0;
+        }
+    }
+    return rest;
+}
+
 ;// CONCATENATED MODULE: ./src/store/store.ts
 /**
  * The local content store (oc-mirror's cache, `<cacheDir>/.oc-mirror/.cache`): the distribution
@@ -94302,6 +94372,8 @@ function sourceHttpClient(options) {
  * here treats as absent and the next run rewrites. Data is fsynced because a link to it may
  * survive the crash.
  */
+
+
 
 
 
@@ -94348,8 +94420,9 @@ class LocalStore {
         }
         return new LocalStore(absolute, host, files);
     }
-    repository(name) {
-        return new StoreRepository(this.files, this.host, name, this.root);
+    /** A repository; blobs it stores are also written to `tee` when given. */
+    repository(name, tee) {
+        return new StoreRepository(this.files, this.host, name, this.root, tee);
     }
     /** Every repository (a directory holding `_manifests`), nested ones included, sorted. */
     async listRepositories() {
@@ -94524,13 +94597,15 @@ class StoreRepository {
     files;
     host;
     repository;
+    tee;
     name;
     source;
     /** Use `LocalStore.repository()`. */
-    constructor(files, host, repository, storeLabel) {
+    constructor(files, host, repository, storeLabel, tee) {
         this.files = files;
         this.host = host;
         this.repository = repository;
+        this.tee = tee;
         checkRepository(repository);
         this.source = new LayoutSource(files.layout, repository, storeLabel);
         this.name = this.source.name;
@@ -94618,7 +94693,7 @@ class StoreRepository {
             }
         }
         else {
-            await this.files.storeStream(desc, body, what, signal);
+            await this.files.storeStream(desc, body, what, signal, this.tee);
         }
         await this.files.writeLink(layerLinkPath(this.repository, desc.digest), desc.digest);
     }
@@ -94692,7 +94767,7 @@ class StoreFiles {
             try {
                 const file = await this.inTempDir(() => (0,promises_.open)(temp, 'wx', 0o644));
                 try {
-                    await writeAll(file, bytes);
+                    await writeFully(file, [bytes]);
                     await file.sync();
                 }
                 finally {
@@ -94711,10 +94786,11 @@ class StoreFiles {
      * Errors of the body (network, the caller's verifier) pass through unchanged, so the copy
      * engine still sees them as what they are (retryable or not); disk errors name the store.
      */
-    async storeStream(desc, body, what, signal) {
+    async storeStream(desc, body, what, signal, tee) {
         const failed = `${what}: cannot store the blob`;
         const temp = this.tempPath('blob');
-        const file = await this.onDisk(failed, () => this.inTempDir(() => (0,promises_.open)(temp, 'wx', 0o644)));
+        const file = await this.onDisk(failed, () => this.inTempDir(() => (0,promises_.open)(temp, BLOB_FLAGS, 0o644)));
+        const copy = tee?.claim(desc);
         let committed = false;
         try {
             // A verifier upstream already hashes these bytes and fails the stream before its last
@@ -94722,6 +94798,19 @@ class StoreFiles {
             const verified = body instanceof VerifyingStream && body.verifies(desc.digest, desc.size);
             const hash = verified ? undefined : (0,external_node_crypto_.createHash)(algorithmOf(desc.digest));
             let seen = 0;
+            let written = 0;
+            let gathered = [];
+            let gatheredBytes = 0;
+            // Network chunks are small (16-64 KiB): written one by one they cost a system call each,
+            // several times the cost of the copy itself. Gathered, they go out in few large writes.
+            const flush = async () => {
+                const chunks = gathered;
+                const offset = written;
+                gathered = [];
+                written += gatheredBytes;
+                gatheredBytes = 0;
+                await Promise.all([this.onDisk(failed, () => writeFully(file, chunks)), copy?.write(chunks, offset)]);
+            };
             for await (const data of body) {
                 signal?.throwIfAborted();
                 const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
@@ -94729,7 +94818,10 @@ class StoreFiles {
                 if (seen > desc.size)
                     throw new DigestMismatchError(`${what}: received more than the ${desc.size} bytes announced`);
                 hash?.update(chunk);
-                await this.onDisk(failed, () => writeAll(file, chunk));
+                gathered.push(chunk);
+                gatheredBytes += chunk.length;
+                if (gatheredBytes >= WRITE_BYTES)
+                    await flush();
             }
             if (seen !== desc.size)
                 throw new DigestMismatchError(`${what}: received ${seen} of the ${desc.size} bytes announced`);
@@ -94738,15 +94830,19 @@ class StoreFiles {
                 if (actual !== desc.digest)
                     throw new DigestMismatchError(`${what}: content has digest ${actual}, expected ${desc.digest}`);
             }
+            if (gatheredBytes)
+                await flush();
             await this.onDisk(failed, async () => {
                 await file.sync();
                 await file.close();
                 await this.commit(temp, blobDataPath(desc.digest), true);
             });
             committed = true;
+            copy?.complete();
         }
         finally {
             if (!committed) {
+                copy?.release();
                 await file.close().catch(() => { });
                 await (0,promises_.rm)(temp, { force: true });
             }
@@ -94826,12 +94922,13 @@ class StoreFiles {
         }
     }
 }
-async function writeAll(file, chunk) {
-    for (let offset = 0; offset < chunk.length;) {
-        const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-        offset += bytesWritten;
-    }
-}
+/** Blob bytes are gathered up to this many per write system call. */
+const WRITE_BYTES = 512 * 1024;
+/**
+ * Blob data reaches the disk write by write (O_DSYNC) while the rest of the blob still streams
+ * in, rather than all at once in the fsync before the rename, which then has little left to do.
+ */
+const BLOB_FLAGS = external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | (external_node_fs_namespaceObject.constants.O_DSYNC ?? 0);
 /** Some platforms cannot open or fsync a directory; there the rename's durability is the OS's. */
 async function syncDirectory(dir) {
     let handle;
@@ -95770,14 +95867,23 @@ async function writeHistory(workingDir, digests, now) {
  * otherwise a new one is started; an entry that fits in no archive goes alone into its own, which
  * takes the next number while the current archive stays open), but counts the real tar bytes,
  * headers, padding and end blocks included, so every archive but a lone oversized entry really is
- * within archiveSize. Placement is computed before anything is written: `predictArchives` gives
- * the exact sizes, strict mode fails before the first byte, and free space is checked up front
- * (§15 item 18).
+ * within archiveSize. `planArchives` gives the exact sizes, strict mode fails before the first
+ * byte, and free space is checked up front (§15 item 18).
  *
- * Each archive is written as `<name>.partial`, synced and renamed, so a crash never leaves a
- * truncated `mirror_*.tar`; when writing fails, the archives of this run are removed, since a
- * partial set would mislead the disk-to-mirror side.
+ * The layout is fixed before any content is written: where each header and each entry's data go
+ * follows from the names and sizes alone. So content may arrive in any order and from anyone:
+ * known bytes (links, manifests) are written when the archives are opened, a blob's bytes can be
+ * written by whoever downloads it while it downloads (`claim`), and what nobody wrote is filled
+ * from its source at `finish`, verified against its digest when it has one. The same entries
+ * always give the same bytes, whoever wrote them.
+ *
+ * Each archive is written as `<name>.partial`, durably (see ARCHIVE_FLAGS), and renamed, so a crash never leaves a truncated `mirror_*.tar`; when
+ * writing fails, the archives of this run are removed, since a partial set would mislead the
+ * disk-to-mirror side.
  */
+
+
+
 
 
 
@@ -95793,8 +95899,7 @@ function formatGiB(bytes) {
         return String(bytes / GiB);
     return (bytes / GiB).toFixed(bytes >= GiB / 100 ? 2 : 9).replace(/\.?0+$/, '');
 }
-function checkEntries(entries) {
-    const seen = new Set();
+function checkEntries(entries, seen = new Set()) {
     for (const e of entries) {
         const parts = e.name.split('/');
         if (e.name === '' || e.name.startsWith('/') || e.name.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
@@ -95807,58 +95912,73 @@ function checkEntries(entries) {
         seen.add(e.name);
     }
 }
+function checkContent(entries) {
+    for (const e of entries) {
+        if ((e.bytes === undefined) === (e.source === undefined))
+            throw new ArchiveError(`archive entry "${e.name}" needs either its bytes or a source`);
+        if (e.bytes && e.bytes.length !== e.size)
+            throw new ArchiveError(`archive entry "${e.name}": its ${e.bytes.length} bytes are not the ${e.size} announced`);
+    }
+}
 function checkLimit(maxArchiveBytes) {
     if (!Number.isSafeInteger(maxArchiveBytes) || maxArchiveBytes <= 0)
         throw new ArchiveError(`invalid maximum archive size ${maxArchiveBytes} bytes`);
 }
-/** Which entries go into which archive, numbered in the order the archives are opened. */
-function place(entries, maxArchiveBytes) {
-    const placements = [];
-    let current;
-    const open = (oversized) => {
-        const p = { name: archiveFileName(placements.length + 1), bytes: END_OF_ARCHIVE_BYTES, entries: 0, oversized, members: [] };
-        placements.push(p);
-        return p;
-    };
-    entries.forEach((entry, i) => {
+/** Next-fit placement, one entry at a time, so entries known later continue where the others stopped. */
+class Placer {
+    maxArchiveBytes;
+    archives = [];
+    current;
+    constructor(maxArchiveBytes) {
+        this.maxArchiveBytes = maxArchiveBytes;
+    }
+    /** The archive the entry goes to and the offset of its first header there. */
+    add(index, entry) {
         const bytes = tarEntrySize(entry.name, entry.size);
-        let target;
-        if (bytes + END_OF_ARCHIVE_BYTES > maxArchiveBytes)
-            target = open(true);
+        let archive;
+        if (bytes + END_OF_ARCHIVE_BYTES > this.maxArchiveBytes)
+            archive = this.open(true);
         else {
-            if (!current || current.bytes + bytes > maxArchiveBytes)
-                current = open(false);
-            target = current;
+            if (!this.current || this.current.contentBytes + bytes + END_OF_ARCHIVE_BYTES > this.maxArchiveBytes)
+                this.current = this.open(false);
+            archive = this.current;
         }
-        target.members.push(i);
-        target.entries++;
-        target.bytes += bytes;
-    });
-    return placements;
+        const offset = archive.contentBytes;
+        archive.members.push(index);
+        archive.contentBytes += bytes;
+        return { archive, offset };
+    }
+    open(oversized) {
+        const p = { name: archiveFileName(this.archives.length + 1), contentBytes: 0, members: [], oversized };
+        this.archives.push(p);
+        return p;
+    }
 }
 /** The archives `writeArchives` would write for these entries: names, exact sizes, entry counts. */
 function planArchives(entries, maxArchiveBytes) {
     checkLimit(maxArchiveBytes);
     checkEntries(entries);
-    return place(entries, maxArchiveBytes).map(({ members: _members, ...p }) => p);
+    const placer = new Placer(maxArchiveBytes);
+    entries.forEach((e, i) => placer.add(i, e));
+    return placer.archives.map((p) => ({ name: p.name, bytes: p.contentBytes + END_OF_ARCHIVE_BYTES, entries: p.members.length, oversized: p.oversized }));
 }
 /** The exact byte sizes of the archives `writeArchives` would write, in order (for --dry-run). */
 function predictArchives(entries, maxArchiveBytes) {
     return planArchives(entries, maxArchiveBytes).map((p) => p.bytes);
 }
-function oversizedMessages(entries, placements, maxArchiveBytes, strict) {
+function oversizedMessage(entries, placements, maxArchiveBytes, strict) {
     const lone = placements.filter((p) => p.oversized);
     if (lone.length === 0)
         return undefined;
     const limit = formatGiB(maxArchiveBytes);
-    const largest = Math.max(...lone.map((p) => p.bytes));
-    const sufficient = Math.ceil(largest / GiB);
+    const bytes = (p) => p.contentBytes + END_OF_ARCHIVE_BYTES;
+    const sufficient = Math.ceil(Math.max(...lone.map(bytes)) / GiB);
     if (strict) {
         const p = lone[0];
         const e = entries[p.members[0]];
         const more = lone.length > 1 ? ` (and ${lone.length - 1} more file${lone.length > 2 ? 's' : ''} too large; archiveSize ${sufficient} would hold them all)` : '';
         return `maxArchiveSize ${limit}G is too small compared to sizes of files that need to be included in the archive. `
-            + `${e.name}: ${formatGiB(e.size)}G (an archive holding it alone needs ${p.bytes} bytes)${more} Aborting archive generation`;
+            + `${e.name}: ${formatGiB(e.size)}G (an archive holding it alone needs ${bytes(p)} bytes)${more} Aborting archive generation`;
     }
     const list = lone.map((p) => {
         const e = entries[p.members[0]];
@@ -95900,69 +96020,323 @@ async function checkFreeSpace(dir, neededBytes) {
         throw new ArchiveError(`not enough free space in "${dir}" for the archives: they need ${neededBytes} bytes (${formatGiB(neededBytes)}G) and ${available} bytes (${formatGiB(available)}G) are available`);
     }
 }
-async function writeOne(path, placement, plan, onBytes) {
-    const partial = `${path}.partial`;
-    const file = await (0,promises_.open)(partial, 'w');
-    try {
-        const tar = new TarWriter(file, plan.mtime, onBytes);
-        for (const i of placement.members) {
-            const entry = plan.entries[i];
-            let source;
+/**
+ * What claimed entries write reaches the disk before the write returns (O_DSYNC): while blobs
+ * stream in, the disk works beside the network instead of after it, and the final sync has little
+ * left to do. Syncing in steps instead was measured slower (its flushes fight the store's own).
+ * Headers and what `finish` fills go through a plain handle: small or sequential writes that the
+ * final sync covers better.
+ */
+const STREAMED_CONTENT_FLAGS = external_node_fs_namespaceObject.constants.O_WRONLY | (external_node_fs_namespaceObject.constants.O_DSYNC ?? 0);
+/** Content read from a source is gathered up to this many bytes per write system call. */
+const FILL_WRITE_BYTES = 1024 * 1024;
+/** Known bytes are gathered up to this many buffers per write system call. */
+const SPAN_BUFFERS = 256;
+/** Archives whose layout is fixed: see the file comment. Use `ArchiveWriter.open`, then `finish` or `abandon`. */
+class ArchiveWriter {
+    plan;
+    entries = [];
+    names = new Set();
+    slots = new Map();
+    files = new Map();
+    placer;
+    inflight = new Set();
+    writtenBytes = 0;
+    totalBytes = 0;
+    closed = false;
+    finished = false;
+    abandoned = false;
+    finishing = false;
+    constructor(plan) {
+        this.plan = plan;
+        this.placer = new Placer(plan.maxArchiveBytes);
+    }
+    /**
+     * Places every entry, fails if strict mode forbids the result or the space is lacking, creates
+     * the `.partial` files and writes all headers and known bytes. Past archives are removed.
+     */
+    static async open(plan) {
+        checkLimit(plan.maxArchiveBytes);
+        const writer = new ArchiveWriter(plan);
+        const slots = writer.place(plan.entries);
+        const oversized = oversizedMessage(writer.entries, writer.placer.archives, plan.maxArchiveBytes, plan.strict);
+        if (oversized && plan.strict)
+            throw new ArchiveError(oversized);
+        try {
+            await (0,promises_.mkdir)(plan.outDir, { recursive: true });
+            await removePastArchives(plan.outDir);
+            await checkFreeSpace(plan.outDir, writer.totalBytes);
+            await writer.writeKnown(slots);
+        }
+        catch (err) {
+            await writer.abandon();
+            throw asArchiveError(err, plan.outDir);
+        }
+        return writer;
+    }
+    /**
+     * Hands the writing of an entry's content to the caller (a download that can write the blob
+     * here while it streams elsewhere). Undefined when the entry is not one to fill, or is already
+     * claimed or written: then nothing is to be done, `finish` sees to it.
+     */
+    claim(name) {
+        const slot = this.slots.get(name);
+        const file = slot?.file;
+        if (!slot || !file || slot.state !== 'open' || this.finishing || this.closed)
+            return undefined;
+        slot.state = 'claimed';
+        let ended = false;
+        return {
+            write: async (chunks, offset) => {
+                const length = chunks.reduce((n, c) => n + c.length, 0);
+                if (ended)
+                    throw new ArchiveError(`archive entry "${slot.entry.name}": written after its writer ended`);
+                if (offset < 0 || offset + length > slot.entry.size)
+                    throw new ArchiveError(`archive entry "${slot.entry.name}": ${length} bytes at ${offset} overrun its ${slot.entry.size} bytes`);
+                const done = this.writeAt(file, chunks, slot.dataOffset + offset, file.streamed);
+                this.inflight.add(done);
+                try {
+                    await done;
+                }
+                finally {
+                    this.inflight.delete(done);
+                }
+            },
+            complete: () => {
+                if (ended)
+                    return;
+                ended = true;
+                slot.state = 'done';
+                // The padding after the content is a hole in the file: zeros, counted as written.
+                this.writtenBytes += paddingFor(slot.entry.size);
+            },
+            release: () => {
+                if (ended)
+                    return;
+                ended = true;
+                slot.state = 'open';
+            },
+        };
+    }
+    /**
+     * Appends `tail` (entries known only now, like the run's report) after the others, fills every
+     * entry no one wrote, ends and syncs each archive, and renames them into place.
+     */
+    async finish(tail = []) {
+        if (this.closed)
+            throw new ArchiveError('the archives were already closed');
+        this.finishing = true;
+        try {
+            await Promise.allSettled([...this.inflight]);
+            await this.writeKnown(this.place(tail));
+            const warning = oversizedMessage(this.entries, this.placer.archives, this.plan.maxArchiveBytes, false);
+            for (const slot of this.slots.values())
+                if (slot.state !== 'done')
+                    await this.fill(slot);
+            const files = [...this.files.values()];
+            for (const file of files) {
+                const end = file.placement.contentBytes;
+                await this.writeAt(file, [Buffer.alloc(END_OF_ARCHIVE_BYTES)], end);
+                await file.handle.datasync();
+                const { size } = await file.handle.stat();
+                if (size !== end + END_OF_ARCHIVE_BYTES)
+                    throw new ArchiveError(`${file.placement.name}: it has ${size} bytes where ${end + END_OF_ARCHIVE_BYTES} were planned`);
+            }
+            for (const file of files) {
+                await file.streamed.close();
+                await file.handle.close();
+            }
+            for (const file of files)
+                await (0,promises_.rename)(file.partial, file.path);
+            this.closed = true;
+            this.finished = true;
+            return {
+                archives: files.map((f) => ({ path: f.path, bytes: f.placement.contentBytes + END_OF_ARCHIVE_BYTES })),
+                warnings: warning ? [warning] : [],
+            };
+        }
+        catch (err) {
+            await this.abandon();
+            throw asArchiveError(err, this.plan.outDir);
+        }
+    }
+    /** Removes everything this writer wrote; nothing once `finish` succeeded. */
+    async abandon() {
+        if (this.finished || this.abandoned)
+            return;
+        this.abandoned = true;
+        this.closed = true;
+        await Promise.allSettled([...this.inflight]);
+        for (const file of this.files.values()) {
+            await file.streamed.close().catch(() => undefined);
+            await file.handle.close().catch(() => undefined);
+            await (0,promises_.rm)(file.partial, { force: true });
+            await (0,promises_.rm)(file.path, { force: true });
+        }
+    }
+    /** Places entries after those placed before; their slots, in order. */
+    place(entries) {
+        checkEntries(entries, this.names);
+        checkContent(entries);
+        return entries.map((entry) => {
+            const { archive, offset } = this.placer.add(this.entries.push(entry) - 1, entry);
+            this.totalBytes += tarEntrySize(entry.name, entry.size);
+            if (archive.members.length === 1)
+                this.totalBytes += END_OF_ARCHIVE_BYTES;
+            const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
+            const slot = { entry, placement: archive, dataOffset: offset + header.length, state: entry.bytes ? 'done' : 'open' };
+            this.slots.set(entry.name, slot);
+            return slot;
+        });
+    }
+    /** Writes the headers of the slots' entries and the content of those whose bytes are known, in spans. */
+    async writeKnown(slots) {
+        let span;
+        // Spans do not overlap: they are written all at once, a round trip to the disk for all.
+        const writes = [];
+        const flush = () => {
+            if (span?.buffers.length)
+                writes.push(this.writeAt(span.file, span.buffers, span.start));
+            span = undefined;
+        };
+        for (const slot of slots) {
+            const { entry } = slot;
+            const file = (slot.file = await this.fileOf(slot.placement));
+            const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
+            const start = slot.dataOffset - header.length;
+            if (!span || span.file !== file || span.end !== start || span.buffers.length >= SPAN_BUFFERS) {
+                flush();
+                span = { file, start, buffers: [], end: start };
+            }
+            span.buffers.push(header);
+            span.end += header.length;
+            if (!entry.bytes) {
+                // The content comes later; the padding after it is never written and reads as zeros.
+                flush();
+                continue;
+            }
+            span.buffers.push(entry.bytes);
+            const padding = paddingFor(entry.size);
+            if (padding)
+                span.buffers.push(Buffer.alloc(padding));
+            span.end += entry.size + padding;
+        }
+        flush();
+        const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+        if (failed)
+            throw failed.reason;
+    }
+    /** The archive file of a placement, created on first use. */
+    async fileOf(placement) {
+        let file = this.files.get(placement);
+        if (!file) {
+            const path = (0,external_node_path_.join)(this.plan.outDir, placement.name);
+            const partial = `${path}.partial`;
+            const handle = await (0,promises_.open)(partial, 'w');
+            let streamed;
             try {
-                source = await entry.source();
-                await tar.addFile(entry.name, entry.size, source);
+                streamed = await (0,promises_.open)(partial, STREAMED_CONTENT_FLAGS);
             }
             catch (err) {
-                source?.destroy();
-                throw new ArchiveError(`writing "${entry.name}" into ${placement.name}: ${errorMessage(err)}`);
+                await handle.close();
+                throw err;
             }
+            file = { placement, path, partial, handle, streamed };
+            this.files.set(placement, file);
         }
-        await tar.finish();
-        if (tar.bytesWritten !== placement.bytes) {
-            throw new ArchiveError(`${placement.name}: wrote ${tar.bytesWritten} bytes where ${placement.bytes} were planned`);
-        }
-        await file.datasync();
+        return file;
     }
-    catch (err) {
-        await file.close().catch(() => undefined);
-        await (0,promises_.rm)(partial, { force: true });
-        throw err;
-    }
-    await file.close();
-    await (0,promises_.rename)(partial, path);
-}
-async function writeArchives(plan) {
-    checkLimit(plan.maxArchiveBytes);
-    checkEntries(plan.entries);
-    const placements = place(plan.entries, plan.maxArchiveBytes);
-    const oversized = oversizedMessages(plan.entries, placements, plan.maxArchiveBytes, plan.strict);
-    if (oversized && plan.strict)
-        throw new ArchiveError(oversized);
-    await (0,promises_.mkdir)(plan.outDir, { recursive: true });
-    await removePastArchives(plan.outDir);
-    const totalBytes = placements.reduce((sum, p) => sum + p.bytes, 0);
-    await checkFreeSpace(plan.outDir, totalBytes);
-    const written = [];
-    let writtenBytes = 0;
-    try {
-        for (const placement of placements) {
-            const path = (0,external_node_path_.join)(plan.outDir, placement.name);
-            const onBytes = (n) => {
-                writtenBytes += n;
-                plan.onProgress?.({ archive: placement.name, writtenBytes, totalBytes });
+    /** Streams an entry's source into its place, verifying size and, when it has one, digest. */
+    async fill(slot) {
+        const { entry } = slot;
+        const file = slot.file;
+        let source;
+        try {
+            if (!entry.source)
+                throw new ArchiveError('its content was never written');
+            source = await entry.source();
+            let body = source;
+            if (entry.digest) {
+                const verifier = new VerifyingStream(entry.digest, entry.size, entry.name);
+                source.on('error', (err) => verifier.destroy(err));
+                body = source.pipe(verifier);
+            }
+            let seen = 0;
+            let gathered = [];
+            let gatheredBytes = 0;
+            const write = async () => {
+                await this.writeAt(file, gathered, slot.dataOffset + seen - gatheredBytes);
+                gathered = [];
+                gatheredBytes = 0;
             };
-            await writeOne(path, placement, plan, onBytes);
-            written.push({ path, bytes: placement.bytes });
+            for await (const chunk of body) {
+                // Object-mode streams may yield strings, whose length is not their size in bytes.
+                const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+                seen += bytes.length;
+                if (seen > entry.size)
+                    throw new ArchiveError(`its content is longer than the ${entry.size} bytes announced`);
+                gathered.push(bytes);
+                gatheredBytes += bytes.length;
+                if (gatheredBytes >= FILL_WRITE_BYTES)
+                    await write();
+            }
+            if (seen !== entry.size)
+                throw new ArchiveError(`its content has ${seen} of the ${entry.size} bytes announced`);
+            const padding = paddingFor(entry.size);
+            if (padding)
+                gathered.push(Buffer.alloc(padding));
+            if (gatheredBytes || padding)
+                await write();
+            slot.state = 'done';
+        }
+        catch (err) {
+            source?.destroy();
+            throw new ArchiveError(`writing "${entry.name}" into ${slot.placement.name}: ${errorMessage(err)}`);
         }
     }
-    catch (err) {
-        for (const { path } of written)
-            await (0,promises_.rm)(path, { force: true });
-        if (err instanceof ArchiveError)
-            throw err;
-        throw new ArchiveError(`writing archives into "${plan.outDir}": ${errorMessage(err)}`);
+    async writeAt(file, buffers, position, handle = file.handle) {
+        const length = await writeFully(handle, buffers, position);
+        this.writtenBytes += length;
+        this.plan.onProgress?.({ archive: file.placement.name, writtenBytes: this.writtenBytes, totalBytes: this.totalBytes });
     }
-    return { archives: written, warnings: oversized ? [oversized] : [] };
+}
+function asArchiveError(err, outDir) {
+    if (err instanceof ArchiveError)
+        return err;
+    return new ArchiveError(`writing archives into "${outDir}": ${errorMessage(err)}`);
+}
+/** Writes archives whose content all comes from the entries themselves. */
+async function writeArchives(plan) {
+    const writer = await ArchiveWriter.open(plan);
+    return writer.finish();
+}
+
+;// CONCATENATED MODULE: ./src/image/manifest-memo.ts
+/**
+ * Remembers the manifests read through it for the rest of a run, so that the run reads each
+ * manifest from its source once and works on one snapshot of it: mirror to disk lays out its
+ * archives from the manifests it then copies, and a tag moved in between cannot split the two.
+ * Manifests only (a few KiB each); blobs pass through.
+ */
+class ManifestMemo {
+    manifests = new Map();
+    source(inner) {
+        return {
+            name: inner.name,
+            getManifest: (reference, signal) => {
+                const key = `${inner.name}\n${reference}`;
+                let pending = this.manifests.get(key);
+                if (!pending) {
+                    // Only answers are remembered: a failure is the caller's, the next one asks again.
+                    pending = inner.getManifest(reference, signal);
+                    this.manifests.set(key, pending);
+                    pending.catch(() => this.manifests.delete(key));
+                }
+                return pending;
+            },
+            getBlob: (desc, signal) => inner.getBlob(desc, signal),
+        };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/progress.ts
@@ -96147,9 +96521,14 @@ async function mirrorToDisk(options, log, hooks = {}) {
             store,
         });
         const plan = planCollection(collection, { registry: options.storeHost, prefix: '' }, { maxNestedPaths: 0 }, log);
+        const archivePlan = { outDir: options.archiveDir, maxArchiveBytes, strict: options.strictArchive, mtime: new Date() };
+        // Beside the images: the configuration at the tar root as oc-mirror writes it (ignored by
+        // disk to mirror), and what collectors saved for disk to mirror (graph data, catalogs, charts).
+        const configEntry = fileEntry(`isc_${archivePlan.mtime.toISOString().replace(/\.\d+Z$/, 'Z')}`, options.configPath);
+        const extras = () => [configEntry, ...metadata.written().map((path) => fileEntry(`${ARCHIVE_WORKING_DIR}/${path}`, (0,external_node_path_.join)(options.workingDir, path)))];
         if (options.dryRun) {
             const missing = await missingFromStore(plan.tasks, store);
-            const predicted = await predictSize(plan.tasks, missing, endpoints, store, history, maxArchiveBytes, log);
+            const predicted = await predictArchiveSize(plan.tasks, missing, endpoints, store, history, extras(), maxArchiveBytes, log);
             return dryRun(plan, dirs, log, (dir) => {
                 if (missing.length)
                     (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(dir, 'missing.txt'), renderMappingLines(missing));
@@ -96157,49 +96536,69 @@ async function mirrorToDisk(options, log, hooks = {}) {
                     log.warn(`${missing.length}/${plan.tasks.length} images necessary for mirroring are not available in the cache; see ${(0,external_node_path_.join)(dir, 'missing.txt')}`);
                 else
                     log.info('all images are in the cache: disk to mirror can proceed');
-                if (predicted)
-                    log.info(`predicted archives: ${predicted}`);
+                log.info(`predicted archives: ${predicted}`);
             }, collection.dryRunFiles);
         }
         // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.
         const past = await removePastArchives(options.archiveDir);
         if (past.length)
             log.debug(`removed ${past.length} archive(s) of an earlier run`);
-        const { outcomes, report } = await copyPlan(plan, endpoints, options, hooks, log, `the local store ${store.root}`);
-        const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
-        if (succeeded.length) {
-            const content = await gatherArchiveContent(store, succeeded, history);
-            // Beside the image content: what failed (so the far side knows what is missing) and the
-            // configuration at the tar root as oc-mirror writes it (ignored by disk to mirror).
-            const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-            addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
-            addBytes(content.entries, `isc_${stamp}`, (0,external_node_fs_namespaceObject.readFileSync)(options.configPath));
-            // What collectors saved for disk to mirror (graph data, catalogs, charts) travels with the images.
-            for (const path of metadata.written())
-                addFile(content.entries, `${ARCHIVE_WORKING_DIR}/${path}`, (0,external_node_path_.join)(options.workingDir, path));
-            if (Object.keys(content.carried).length) {
-                addBytes(content.entries, CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(content.carried, null, 1) + '\n'));
+        // The archives are laid out from the sources' manifests before the copy, so that every blob
+        // is written into its archive while it streams into the store, never read back. The memo
+        // makes the copy work on the very manifests the layout was made from.
+        const memo = new ManifestMemo();
+        const planned = await gatherArchiveContent(store, plan.tasks, history, (task) => {
+            const ref = parseReference(task.pullFrom ?? task.source);
+            // An image that cannot be read now is left out of the layout; its copy will say why.
+            return imageContent(memo.source(endpoints.source(ref)), pullReference(ref)).catch(() => undefined);
+        });
+        const plannedEntries = [...planned.entries, ...extras()];
+        const writer = await ArchiveWriter.open({ ...archivePlan, entries: plannedEntries });
+        const tee = { claim: (desc) => writer.claim(blobDataPath(desc.digest)) };
+        let written = false;
+        try {
+            const copyEndpoints = {
+                source: (ref) => memo.source(endpoints.source(ref)),
+                destination: (ref) => (ref.registry === store.host ? store.repository(ref.repository, tee) : endpoints.destination(ref)),
+            };
+            const { outcomes, report } = await copyPlan(plan, copyEndpoints, options, hooks, log, `the local store ${store.root}`);
+            const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
+            if (succeeded.length) {
+                const content = await gatherArchiveContent(store, succeeded, history);
+                const entries = [...content.entries, ...extras()];
+                // What failed travels too, so the far side knows what is missing.
+                const reportBytes = Buffer.from(JSON.stringify(report, null, 2) + '\n');
+                const reportEntry = { name: `working-dir/logs/report_${timestamp}.json`, size: reportBytes.length, bytes: reportBytes };
+                let result;
+                if (sameEntries(plannedEntries, entries)) {
+                    result = await writer.finish([reportEntry]);
+                }
+                else {
+                    // Some image failed, or the store holds other content than the layout expected:
+                    // the archives are written again, from the store, with what succeeded.
+                    await writer.abandon();
+                    log.debug('writing the archives again from the local store: what succeeded differs from the layout made before the copy');
+                    result = await writeArchives({ ...archivePlan, entries: [...entries, reportEntry] });
+                }
+                written = true;
+                for (const w of result.warnings)
+                    log.warn(w);
+                const total = result.archives.reduce((n, a) => n + a.bytes, 0);
+                log.info(`${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`);
+                for (const a of result.archives)
+                    log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
+                await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
             }
-            const result = await writeArchives({
-                outDir: options.archiveDir,
-                maxArchiveBytes,
-                strict: options.strictArchive,
-                mtime: new Date(report.startedAt),
-                entries: content.entries,
-            });
-            for (const w of result.warnings)
-                log.warn(w);
-            const total = result.archives.reduce((n, a) => n + a.bytes, 0);
-            log.info(`${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`);
-            for (const a of result.archives)
-                log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
-            await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
+            else {
+                log.error('no image could be mirrored: no archive written');
+            }
+            finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
+            return { exitCode: exitCode(report), report, workingDir: dirs };
         }
-        else {
-            log.error('no image could be mirrored: no archive written');
+        finally {
+            if (!written)
+                await writer.abandon();
         }
-        finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
-        return { exitCode: exitCode(report), report, workingDir: dirs };
     }
     finally {
         await http.close();
@@ -96216,35 +96615,30 @@ async function missingFromStore(tasks, store) {
     }
     return missing;
 }
-/** The archive sizes this run would write: blob sizes come from the store, or from the sources' manifests. */
-async function predictSize(tasks, missing, endpoints, store, history, maxArchiveBytes, log) {
-    const sizes = new Map();
-    for (const task of tasks) {
+/**
+ * The archives this run would write, computed as the run computes them: images in the store are
+ * read there, the others from their sources. Only the run's report is not counted.
+ */
+async function predictArchiveSize(tasks, missing, endpoints, store, history, extras, maxArchiveBytes, log) {
+    const inStore = storeContent(store);
+    const content = await gatherArchiveContent(store, tasks, history, async (task) => {
         try {
-            const fromStore = !missing.includes(task);
-            const ref = parseReference(fromStore ? task.destination : task.source);
-            const src = fromStore ? store.repository(ref.repository) : endpoints.source(ref);
-            const content = await imageContent(src, pullReference(ref));
-            for (const m of content.manifests)
-                sizes.set(m.digest, m.bytes.length);
-            for (const b of content.blobs)
-                sizes.set(b.digest, b.size);
+            if (!missing.includes(task))
+                return await inStore(task);
+            const ref = parseReference(task.pullFrom ?? task.source);
+            return await imageContent(endpoints.source(ref), pullReference(ref));
         }
         catch (err) {
             log.warn(`${task.source}: cannot predict its size: ${errorMessage(err)}`);
+            return undefined;
         }
-    }
-    const entries = [...sizes].filter(([d]) => !history.has(d)).map(([d, size]) => ({ name: blobDataPath(d), size }));
-    if (!entries.length)
-        return 'nothing new to archive';
-    const archives = predictArchives(entries, maxArchiveBytes);
-    return `${archives.length} archive(s), ${formatBytes(archives.reduce((n, a) => n + a, 0))} (blobs only, links add a few KiB)`;
+    });
+    const archives = predictArchives([...content.entries, ...extras], maxArchiveBytes);
+    const total = archives.reduce((n, a) => n + a, 0);
+    return `${archives.length} archive(s), ${formatBytes(total)} (${total} bytes, and the run's report)`;
 }
-function addFile(entries, name, file) {
-    entries.push({ name, size: (0,external_node_fs_namespaceObject.statSync)(file).size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(file) });
-}
-function addBytes(entries, name, bytes) {
-    entries.push({ name, size: bytes.length, source: async () => external_node_stream_.Readable.from([bytes]) });
+function fileEntry(name, file) {
+    return { name, size: (0,external_node_fs_namespaceObject.statSync)(file).size, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(file) };
 }
 
 ;// CONCATENATED MODULE: ./src/workflows/index.ts

@@ -133,6 +133,18 @@ function headersFor(name: string, size: number, kind: TarEntryKind, mtime: numbe
   return [paxHeader, layout.pax, Buffer.alloc(paddingFor(layout.pax.length)), main];
 }
 
+/** The header block(s) of a regular file entry, as `TarWriter` writes them: what precedes its data. */
+export function fileHeaderBytes(name: string, size: number, mtime: Date): Buffer {
+  return Buffer.concat(headersFor(name, size, 'file', tarSeconds(mtime)));
+}
+
+/** An mtime as the whole seconds a header holds; refused when the header cannot hold it. */
+function tarSeconds(mtime: Date): number {
+  const seconds = Math.floor(mtime.getTime() / 1000);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_USTAR_SIZE) throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
+  return seconds;
+}
+
 /** Chunks are gathered up to this many bytes (or buffers) per write system call. */
 const FLUSH_BYTES = 1024 * 1024;
 const FLUSH_BUFFERS = 256;
@@ -154,9 +166,7 @@ export class TarWriter {
     /** told after every write with the bytes just written */
     private readonly onBytes?: (n: number) => void,
   ) {
-    const seconds = Math.floor(mtime.getTime() / 1000);
-    if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_USTAR_SIZE) throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
-    this.mtime = seconds;
+    this.mtime = tarSeconds(mtime);
   }
 
   /** Bytes written so far, including anything still gathered for the next write. */

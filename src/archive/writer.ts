@@ -5,34 +5,47 @@
  * otherwise a new one is started; an entry that fits in no archive goes alone into its own, which
  * takes the next number while the current archive stays open), but counts the real tar bytes,
  * headers, padding and end blocks included, so every archive but a lone oversized entry really is
- * within archiveSize. Placement is computed before anything is written: `predictArchives` gives
- * the exact sizes, strict mode fails before the first byte, and free space is checked up front
- * (§15 item 18).
+ * within archiveSize. `planArchives` gives the exact sizes, strict mode fails before the first
+ * byte, and free space is checked up front (§15 item 18).
  *
- * Each archive is written as `<name>.partial`, synced and renamed, so a crash never leaves a
- * truncated `mirror_*.tar`; when writing fails, the archives of this run are removed, since a
- * partial set would mislead the disk-to-mirror side.
+ * The layout is fixed before any content is written: where each header and each entry's data go
+ * follows from the names and sizes alone. So content may arrive in any order and from anyone:
+ * known bytes (links, manifests) are written when the archives are opened, a blob's bytes can be
+ * written by whoever downloads it while it downloads (`claim`), and what nobody wrote is filled
+ * from its source at `finish`, verified against its digest when it has one. The same entries
+ * always give the same bytes, whoever wrote them.
+ *
+ * Each archive is written as `<name>.partial`, durably (see ARCHIVE_FLAGS), and renamed, so a crash never leaves a truncated `mirror_*.tar`; when
+ * writing fails, the archives of this run are removed, since a partial set would mislead the
+ * disk-to-mirror side.
  */
-import { mkdir, open, readdir, rename, rm, statfs } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { errorMessage } from '../errors.js';
+import { VerifyingStream } from '../image/digest.js';
+import { writeFully } from '../write-fully.js';
 import { ArchiveError } from './errors.js';
-import { END_OF_ARCHIVE_BYTES, TarWriter, tarEntrySize } from './tar.js';
+import { END_OF_ARCHIVE_BYTES, fileHeaderBytes, paddingFor, tarEntrySize } from './tar.js';
 
 export const GiB = 1024 ** 3;
 
 export interface ArchiveEntry {
   /** path in the tar, relative, `/`-separated, e.g. `docker/registry/v2/blobs/sha256/ab/ab…/data` */
   name: string;
-  /** bytes the source will yield; checked while writing */
+  /** bytes of content; checked while writing */
   size: number;
-  /** opened only when the entry is written, so thousands of entries hold no open files */
-  source: () => Promise<Readable>;
+  /** the content when it is small and known now (links, manifests, reports): written at once */
+  bytes?: Buffer;
+  /** opens the content when it must be read (only then, so thousands of entries hold no open files) */
+  source?: () => Promise<Readable>;
+  /** content read from `source` is verified against this digest as it is written */
+  digest?: string;
 }
 
 export interface ArchiveProgress {
-  /** the archive being written, e.g. `mirror_000002.tar` */
+  /** the archive written to last, e.g. `mirror_000002.tar` */
   archive: string;
   /** bytes of all archives written so far */
   writtenBytes: number;
@@ -67,9 +80,14 @@ export interface PredictedArchive {
   oversized: boolean;
 }
 
-interface Placement extends PredictedArchive {
-  /** indexes into the entries, in writing order */
-  members: number[];
+/** Where a claimed entry's content goes; see `ArchiveWriter.claim`. */
+export interface EntrySink {
+  /** Writes `chunks` at `offset` bytes into the entry's content. */
+  write(chunks: Buffer[], offset: number): Promise<void>;
+  /** Every byte was written and is verified: `finish` leaves the entry as it is. */
+  complete(): void;
+  /** The content is incomplete or unverified: `finish` fills the entry from its source. */
+  release(): void;
 }
 
 type Sized = Pick<ArchiveEntry, 'name' | 'size'>;
@@ -84,8 +102,7 @@ export function formatGiB(bytes: number): string {
   return (bytes / GiB).toFixed(bytes >= GiB / 100 ? 2 : 9).replace(/\.?0+$/, '');
 }
 
-function checkEntries(entries: readonly Sized[]): void {
-  const seen = new Set<string>();
+function checkEntries(entries: readonly Sized[], seen = new Set<string>()): void {
   for (const e of entries) {
     const parts = e.name.split('/');
     if (e.name === '' || e.name.startsWith('/') || e.name.includes('\0') || parts.some((p) => p === '' || p === '.' || p === '..')) {
@@ -97,39 +114,62 @@ function checkEntries(entries: readonly Sized[]): void {
   }
 }
 
+function checkContent(entries: readonly ArchiveEntry[]): void {
+  for (const e of entries) {
+    if ((e.bytes === undefined) === (e.source === undefined)) throw new ArchiveError(`archive entry "${e.name}" needs either its bytes or a source`);
+    if (e.bytes && e.bytes.length !== e.size) throw new ArchiveError(`archive entry "${e.name}": its ${e.bytes.length} bytes are not the ${e.size} announced`);
+  }
+}
+
 function checkLimit(maxArchiveBytes: number): void {
   if (!Number.isSafeInteger(maxArchiveBytes) || maxArchiveBytes <= 0) throw new ArchiveError(`invalid maximum archive size ${maxArchiveBytes} bytes`);
 }
 
-/** Which entries go into which archive, numbered in the order the archives are opened. */
-function place(entries: readonly Sized[], maxArchiveBytes: number): Placement[] {
-  const placements: Placement[] = [];
-  let current: Placement | undefined;
-  const open = (oversized: boolean): Placement => {
-    const p: Placement = { name: archiveFileName(placements.length + 1), bytes: END_OF_ARCHIVE_BYTES, entries: 0, oversized, members: [] };
-    placements.push(p);
-    return p;
-  };
-  entries.forEach((entry, i) => {
+interface Placement {
+  name: string;
+  /** bytes of its entries so far, end blocks not included */
+  contentBytes: number;
+  /** indexes of its entries, in writing order */
+  members: number[];
+  oversized: boolean;
+}
+
+/** Next-fit placement, one entry at a time, so entries known later continue where the others stopped. */
+class Placer {
+  readonly archives: Placement[] = [];
+  private current: Placement | undefined;
+
+  constructor(private readonly maxArchiveBytes: number) {}
+
+  /** The archive the entry goes to and the offset of its first header there. */
+  add(index: number, entry: Sized): { archive: Placement; offset: number } {
     const bytes = tarEntrySize(entry.name, entry.size);
-    let target: Placement;
-    if (bytes + END_OF_ARCHIVE_BYTES > maxArchiveBytes) target = open(true);
+    let archive: Placement;
+    if (bytes + END_OF_ARCHIVE_BYTES > this.maxArchiveBytes) archive = this.open(true);
     else {
-      if (!current || current.bytes + bytes > maxArchiveBytes) current = open(false);
-      target = current;
+      if (!this.current || this.current.contentBytes + bytes + END_OF_ARCHIVE_BYTES > this.maxArchiveBytes) this.current = this.open(false);
+      archive = this.current;
     }
-    target.members.push(i);
-    target.entries++;
-    target.bytes += bytes;
-  });
-  return placements;
+    const offset = archive.contentBytes;
+    archive.members.push(index);
+    archive.contentBytes += bytes;
+    return { archive, offset };
+  }
+
+  private open(oversized: boolean): Placement {
+    const p: Placement = { name: archiveFileName(this.archives.length + 1), contentBytes: 0, members: [], oversized };
+    this.archives.push(p);
+    return p;
+  }
 }
 
 /** The archives `writeArchives` would write for these entries: names, exact sizes, entry counts. */
 export function planArchives(entries: readonly Sized[], maxArchiveBytes: number): PredictedArchive[] {
   checkLimit(maxArchiveBytes);
   checkEntries(entries);
-  return place(entries, maxArchiveBytes).map(({ members: _members, ...p }) => p);
+  const placer = new Placer(maxArchiveBytes);
+  entries.forEach((e, i) => placer.add(i, e));
+  return placer.archives.map((p) => ({ name: p.name, bytes: p.contentBytes + END_OF_ARCHIVE_BYTES, entries: p.members.length, oversized: p.oversized }));
 }
 
 /** The exact byte sizes of the archives `writeArchives` would write, in order (for --dry-run). */
@@ -137,18 +177,18 @@ export function predictArchives(entries: readonly Sized[], maxArchiveBytes: numb
   return planArchives(entries, maxArchiveBytes).map((p) => p.bytes);
 }
 
-function oversizedMessages(entries: readonly Sized[], placements: Placement[], maxArchiveBytes: number, strict: boolean): string | undefined {
+function oversizedMessage(entries: readonly Sized[], placements: Placement[], maxArchiveBytes: number, strict: boolean): string | undefined {
   const lone = placements.filter((p) => p.oversized);
   if (lone.length === 0) return undefined;
   const limit = formatGiB(maxArchiveBytes);
-  const largest = Math.max(...lone.map((p) => p.bytes));
-  const sufficient = Math.ceil(largest / GiB);
+  const bytes = (p: Placement) => p.contentBytes + END_OF_ARCHIVE_BYTES;
+  const sufficient = Math.ceil(Math.max(...lone.map(bytes)) / GiB);
   if (strict) {
     const p = lone[0]!;
     const e = entries[p.members[0]!]!;
     const more = lone.length > 1 ? ` (and ${lone.length - 1} more file${lone.length > 2 ? 's' : ''} too large; archiveSize ${sufficient} would hold them all)` : '';
     return `maxArchiveSize ${limit}G is too small compared to sizes of files that need to be included in the archive. `
-      + `${e.name}: ${formatGiB(e.size)}G (an archive holding it alone needs ${p.bytes} bytes)${more} Aborting archive generation`;
+      + `${e.name}: ${formatGiB(e.size)}G (an archive holding it alone needs ${bytes(p)} bytes)${more} Aborting archive generation`;
   }
   const list = lone.map((p) => {
     const e = entries[p.members[0]!]!;
@@ -189,64 +229,295 @@ export async function checkFreeSpace(dir: string, neededBytes: number): Promise<
   }
 }
 
-async function writeOne(path: string, placement: Placement, plan: ArchivePlan, onBytes: (n: number) => void): Promise<void> {
-  const partial = `${path}.partial`;
-  const file = await open(partial, 'w');
-  try {
-    const tar = new TarWriter(file, plan.mtime, onBytes);
-    for (const i of placement.members) {
-      const entry = plan.entries[i]!;
-      let source: Readable | undefined;
-      try {
-        source = await entry.source();
-        await tar.addFile(entry.name, entry.size, source);
-      } catch (err) {
-        source?.destroy();
-        throw new ArchiveError(`writing "${entry.name}" into ${placement.name}: ${errorMessage(err)}`);
-      }
-    }
-    await tar.finish();
-    if (tar.bytesWritten !== placement.bytes) {
-      throw new ArchiveError(`${placement.name}: wrote ${tar.bytesWritten} bytes where ${placement.bytes} were planned`);
-    }
-    await file.datasync();
-  } catch (err) {
-    await file.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw err;
-  }
-  await file.close();
-  await rename(partial, path);
+/**
+ * What claimed entries write reaches the disk before the write returns (O_DSYNC): while blobs
+ * stream in, the disk works beside the network instead of after it, and the final sync has little
+ * left to do. Syncing in steps instead was measured slower (its flushes fight the store's own).
+ * Headers and what `finish` fills go through a plain handle: small or sequential writes that the
+ * final sync covers better.
+ */
+const STREAMED_CONTENT_FLAGS = constants.O_WRONLY | (constants.O_DSYNC ?? 0);
+/** Content read from a source is gathered up to this many bytes per write system call. */
+const FILL_WRITE_BYTES = 1024 * 1024;
+/** Known bytes are gathered up to this many buffers per write system call. */
+const SPAN_BUFFERS = 256;
+
+interface ArchiveFile {
+  placement: Placement;
+  path: string;
+  partial: string;
+  handle: FileHandle;
+  /** for the content claimed entries write; see STREAMED_CONTENT_FLAGS */
+  streamed: FileHandle;
 }
 
-export async function writeArchives(plan: ArchivePlan): Promise<ArchiveResult> {
-  checkLimit(plan.maxArchiveBytes);
-  checkEntries(plan.entries);
-  const placements = place(plan.entries, plan.maxArchiveBytes);
-  const oversized = oversizedMessages(plan.entries, placements, plan.maxArchiveBytes, plan.strict);
-  if (oversized && plan.strict) throw new ArchiveError(oversized);
+interface Slot {
+  entry: ArchiveEntry;
+  placement: Placement;
+  /** set when its header is written, right after placing */
+  file?: ArchiveFile;
+  /** offset of the entry's content in its archive */
+  dataOffset: number;
+  state: 'open' | 'claimed' | 'done';
+}
 
-  await mkdir(plan.outDir, { recursive: true });
-  await removePastArchives(plan.outDir);
-  const totalBytes = placements.reduce((sum, p) => sum + p.bytes, 0);
-  await checkFreeSpace(plan.outDir, totalBytes);
+/** Archives whose layout is fixed: see the file comment. Use `ArchiveWriter.open`, then `finish` or `abandon`. */
+export class ArchiveWriter {
+  private readonly entries: ArchiveEntry[] = [];
+  private readonly names = new Set<string>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly files = new Map<Placement, ArchiveFile>();
+  private readonly placer: Placer;
+  private readonly inflight = new Set<Promise<void>>();
+  private writtenBytes = 0;
+  private totalBytes = 0;
+  private closed = false;
+  private finished = false;
+  private abandoned = false;
+  private finishing = false;
 
-  const written: { path: string; bytes: number }[] = [];
-  let writtenBytes = 0;
-  try {
-    for (const placement of placements) {
-      const path = join(plan.outDir, placement.name);
-      const onBytes = (n: number) => {
-        writtenBytes += n;
-        plan.onProgress?.({ archive: placement.name, writtenBytes, totalBytes });
-      };
-      await writeOne(path, placement, plan, onBytes);
-      written.push({ path, bytes: placement.bytes });
-    }
-  } catch (err) {
-    for (const { path } of written) await rm(path, { force: true });
-    if (err instanceof ArchiveError) throw err;
-    throw new ArchiveError(`writing archives into "${plan.outDir}": ${errorMessage(err)}`);
+  private constructor(private readonly plan: ArchivePlan) {
+    this.placer = new Placer(plan.maxArchiveBytes);
   }
-  return { archives: written, warnings: oversized ? [oversized] : [] };
+
+  /**
+   * Places every entry, fails if strict mode forbids the result or the space is lacking, creates
+   * the `.partial` files and writes all headers and known bytes. Past archives are removed.
+   */
+  static async open(plan: ArchivePlan): Promise<ArchiveWriter> {
+    checkLimit(plan.maxArchiveBytes);
+    const writer = new ArchiveWriter(plan);
+    const slots = writer.place(plan.entries);
+    const oversized = oversizedMessage(writer.entries, writer.placer.archives, plan.maxArchiveBytes, plan.strict);
+    if (oversized && plan.strict) throw new ArchiveError(oversized);
+    try {
+      await mkdir(plan.outDir, { recursive: true });
+      await removePastArchives(plan.outDir);
+      await checkFreeSpace(plan.outDir, writer.totalBytes);
+      await writer.writeKnown(slots);
+    } catch (err) {
+      await writer.abandon();
+      throw asArchiveError(err, plan.outDir);
+    }
+    return writer;
+  }
+
+  /**
+   * Hands the writing of an entry's content to the caller (a download that can write the blob
+   * here while it streams elsewhere). Undefined when the entry is not one to fill, or is already
+   * claimed or written: then nothing is to be done, `finish` sees to it.
+   */
+  claim(name: string): EntrySink | undefined {
+    const slot = this.slots.get(name);
+    const file = slot?.file;
+    if (!slot || !file || slot.state !== 'open' || this.finishing || this.closed) return undefined;
+    slot.state = 'claimed';
+    let ended = false;
+    return {
+      write: async (chunks, offset) => {
+        const length = chunks.reduce((n, c) => n + c.length, 0);
+        if (ended) throw new ArchiveError(`archive entry "${slot.entry.name}": written after its writer ended`);
+        if (offset < 0 || offset + length > slot.entry.size) throw new ArchiveError(`archive entry "${slot.entry.name}": ${length} bytes at ${offset} overrun its ${slot.entry.size} bytes`);
+        const done = this.writeAt(file, chunks, slot.dataOffset + offset, file.streamed);
+        this.inflight.add(done);
+        try {
+          await done;
+        } finally {
+          this.inflight.delete(done);
+        }
+      },
+      complete: () => {
+        if (ended) return;
+        ended = true;
+        slot.state = 'done';
+        // The padding after the content is a hole in the file: zeros, counted as written.
+        this.writtenBytes += paddingFor(slot.entry.size);
+      },
+      release: () => {
+        if (ended) return;
+        ended = true;
+        slot.state = 'open';
+      },
+    };
+  }
+
+  /**
+   * Appends `tail` (entries known only now, like the run's report) after the others, fills every
+   * entry no one wrote, ends and syncs each archive, and renames them into place.
+   */
+  async finish(tail: ArchiveEntry[] = []): Promise<ArchiveResult> {
+    if (this.closed) throw new ArchiveError('the archives were already closed');
+    this.finishing = true;
+    try {
+      await Promise.allSettled([...this.inflight]);
+      await this.writeKnown(this.place(tail));
+      const warning = oversizedMessage(this.entries, this.placer.archives, this.plan.maxArchiveBytes, false);
+      for (const slot of this.slots.values()) if (slot.state !== 'done') await this.fill(slot);
+      const files = [...this.files.values()];
+      for (const file of files) {
+        const end = file.placement.contentBytes;
+        await this.writeAt(file, [Buffer.alloc(END_OF_ARCHIVE_BYTES)], end);
+        await file.handle.datasync();
+        const { size } = await file.handle.stat();
+        if (size !== end + END_OF_ARCHIVE_BYTES) throw new ArchiveError(`${file.placement.name}: it has ${size} bytes where ${end + END_OF_ARCHIVE_BYTES} were planned`);
+      }
+      for (const file of files) {
+        await file.streamed.close();
+        await file.handle.close();
+      }
+      for (const file of files) await rename(file.partial, file.path);
+      this.closed = true;
+      this.finished = true;
+      return {
+        archives: files.map((f) => ({ path: f.path, bytes: f.placement.contentBytes + END_OF_ARCHIVE_BYTES })),
+        warnings: warning ? [warning] : [],
+      };
+    } catch (err) {
+      await this.abandon();
+      throw asArchiveError(err, this.plan.outDir);
+    }
+  }
+
+  /** Removes everything this writer wrote; nothing once `finish` succeeded. */
+  async abandon(): Promise<void> {
+    if (this.finished || this.abandoned) return;
+    this.abandoned = true;
+    this.closed = true;
+    await Promise.allSettled([...this.inflight]);
+    for (const file of this.files.values()) {
+      await file.streamed.close().catch(() => undefined);
+      await file.handle.close().catch(() => undefined);
+      await rm(file.partial, { force: true });
+      await rm(file.path, { force: true });
+    }
+  }
+
+  /** Places entries after those placed before; their slots, in order. */
+  private place(entries: ArchiveEntry[]): Slot[] {
+    checkEntries(entries, this.names);
+    checkContent(entries);
+    return entries.map((entry) => {
+      const { archive, offset } = this.placer.add(this.entries.push(entry) - 1, entry);
+      this.totalBytes += tarEntrySize(entry.name, entry.size);
+      if (archive.members.length === 1) this.totalBytes += END_OF_ARCHIVE_BYTES;
+      const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
+      const slot: Slot = { entry, placement: archive, dataOffset: offset + header.length, state: entry.bytes ? 'done' : 'open' };
+      this.slots.set(entry.name, slot);
+      return slot;
+    });
+  }
+
+  /** Writes the headers of the slots' entries and the content of those whose bytes are known, in spans. */
+  private async writeKnown(slots: Slot[]): Promise<void> {
+    let span: { file: ArchiveFile; start: number; buffers: Buffer[]; end: number } | undefined;
+    // Spans do not overlap: they are written all at once, a round trip to the disk for all.
+    const writes: Promise<void>[] = [];
+    const flush = () => {
+      if (span?.buffers.length) writes.push(this.writeAt(span.file, span.buffers, span.start));
+      span = undefined;
+    };
+    for (const slot of slots) {
+      const { entry } = slot;
+      const file = (slot.file = await this.fileOf(slot.placement));
+      const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
+      const start = slot.dataOffset - header.length;
+      if (!span || span.file !== file || span.end !== start || span.buffers.length >= SPAN_BUFFERS) {
+        flush();
+        span = { file, start, buffers: [], end: start };
+      }
+      span.buffers.push(header);
+      span.end += header.length;
+      if (!entry.bytes) {
+        // The content comes later; the padding after it is never written and reads as zeros.
+        flush();
+        continue;
+      }
+      span.buffers.push(entry.bytes);
+      const padding = paddingFor(entry.size);
+      if (padding) span.buffers.push(Buffer.alloc(padding));
+      span.end += entry.size + padding;
+    }
+    flush();
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** The archive file of a placement, created on first use. */
+  private async fileOf(placement: Placement): Promise<ArchiveFile> {
+    let file = this.files.get(placement);
+    if (!file) {
+      const path = join(this.plan.outDir, placement.name);
+      const partial = `${path}.partial`;
+      const handle = await open(partial, 'w');
+      let streamed: FileHandle;
+      try {
+        streamed = await open(partial, STREAMED_CONTENT_FLAGS);
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+      file = { placement, path, partial, handle, streamed };
+      this.files.set(placement, file);
+    }
+    return file;
+  }
+
+  /** Streams an entry's source into its place, verifying size and, when it has one, digest. */
+  private async fill(slot: Slot): Promise<void> {
+    const { entry } = slot;
+    const file = slot.file!;
+    let source: Readable | undefined;
+    try {
+      if (!entry.source) throw new ArchiveError('its content was never written');
+      source = await entry.source();
+      let body: Readable = source;
+      if (entry.digest) {
+        const verifier = new VerifyingStream(entry.digest, entry.size, entry.name);
+        source.on('error', (err) => verifier.destroy(err));
+        body = source.pipe(verifier);
+      }
+      let seen = 0;
+      let gathered: Buffer[] = [];
+      let gatheredBytes = 0;
+      const write = async () => {
+        await this.writeAt(file, gathered, slot.dataOffset + seen - gatheredBytes);
+        gathered = [];
+        gatheredBytes = 0;
+      };
+      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+        // Object-mode streams may yield strings, whose length is not their size in bytes.
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+        seen += bytes.length;
+        if (seen > entry.size) throw new ArchiveError(`its content is longer than the ${entry.size} bytes announced`);
+        gathered.push(bytes);
+        gatheredBytes += bytes.length;
+        if (gatheredBytes >= FILL_WRITE_BYTES) await write();
+      }
+      if (seen !== entry.size) throw new ArchiveError(`its content has ${seen} of the ${entry.size} bytes announced`);
+      const padding = paddingFor(entry.size);
+      if (padding) gathered.push(Buffer.alloc(padding));
+      if (gatheredBytes || padding) await write();
+      slot.state = 'done';
+    } catch (err) {
+      source?.destroy();
+      throw new ArchiveError(`writing "${entry.name}" into ${slot.placement.name}: ${errorMessage(err)}`);
+    }
+  }
+
+  private async writeAt(file: ArchiveFile, buffers: Buffer[], position: number, handle = file.handle): Promise<void> {
+    const length = await writeFully(handle, buffers, position);
+    this.writtenBytes += length;
+    this.plan.onProgress?.({ archive: file.placement.name, writtenBytes: this.writtenBytes, totalBytes: this.totalBytes });
+  }
+}
+
+function asArchiveError(err: unknown, outDir: string): ArchiveError {
+  if (err instanceof ArchiveError) return err;
+  return new ArchiveError(`writing archives into "${outDir}": ${errorMessage(err)}`);
+}
+
+/** Writes archives whose content all comes from the entries themselves. */
+export async function writeArchives(plan: ArchivePlan): Promise<ArchiveResult> {
+  const writer = await ArchiveWriter.open(plan);
+  return writer.finish();
 }

@@ -17,7 +17,9 @@ export async function imageContent(source: ImageSource, reference: string, signa
     manifests.push(m);
     const view = viewManifest(m, source.name);
     if (view.kind === 'index') {
-      for (const child of view.manifests) await visit(await source.getManifest(child.digest, signal));
+      // Fetched together (a round trip each), visited in order (the result's order is the index's).
+      const children = await Promise.all(view.manifests.map((child) => source.getManifest(child.digest, signal)));
+      for (const child of children) await visit(child);
       return;
     }
     for (const d of [...(view.config ? [view.config] : []), ...view.layers]) if (!d.urls?.length) blobs.set(d.digest, d);

@@ -31,6 +31,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { constants } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, errorMessage, NotFoundError, OcMirrorError, ReferenceError } from '../errors.js';
 import { algorithmOf, digestOf, isDigest, VerifyingStream } from '../image/digest.js';
@@ -48,6 +49,7 @@ import {
   type LayoutReader,
 } from './layout.js';
 import { LayoutSource } from './layout-source.js';
+import { writeFully } from '../write-fully.js';
 
 /** oc-mirror's name for its cache registry (`localhost:55000/...`, ref §4.1). */
 export const DEFAULT_STORE_HOST = 'localhost:55000';
@@ -59,6 +61,22 @@ const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 /** distribution's repository name grammar: also guarantees no `..` and no `_manifests`-like names */
 const REPOSITORY_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG_RE = /^\w[\w.-]{0,127}$/;
+
+/**
+ * Wants a copy of the blobs the store writes, as they stream in (mirror to disk writes them into
+ * the archive at the same time, so no blob is read back from the store).
+ */
+export interface BlobTee {
+  /** Where this blob's bytes should also go; undefined when no copy is wanted (or another writer makes it). */
+  claim(desc: Descriptor): BlobCopy | undefined;
+}
+
+/** One blob's copy: its bytes in order, then `complete` once they are verified and stored, or `release`. */
+export interface BlobCopy {
+  write(chunks: Buffer[], offset: number): Promise<void>;
+  complete(): void;
+  release(): void;
+}
 
 /** What `pruneUnreferenced` removed. */
 export interface PruneResult {
@@ -107,8 +125,9 @@ export class LocalStore {
     return new LocalStore(absolute, host, files);
   }
 
-  repository(name: string): StoreRepository {
-    return new StoreRepository(this.files, this.host, name, this.root);
+  /** A repository; blobs it stores are also written to `tee` when given. */
+  repository(name: string, tee?: BlobTee): StoreRepository {
+    return new StoreRepository(this.files, this.host, name, this.root, tee);
   }
 
   /** Every repository (a directory holding `_manifests`), nested ones included, sorted. */
@@ -275,6 +294,7 @@ export class StoreRepository implements ImageSource, ImageDestination {
     readonly host: string,
     readonly repository: string,
     storeLabel: string,
+    private readonly tee?: BlobTee,
   ) {
     checkRepository(repository);
     this.source = new LayoutSource(files.layout, repository, storeLabel);
@@ -363,7 +383,7 @@ export class StoreRepository implements ImageSource, ImageDestination {
         signal?.throwIfAborted();
       }
     } else {
-      await this.files.storeStream(desc, body, what, signal);
+      await this.files.storeStream(desc, body, what, signal, this.tee);
     }
     await this.files.writeLink(layerLinkPath(this.repository, desc.digest), desc.digest);
   }
@@ -439,7 +459,7 @@ class StoreFiles {
       try {
         const file = await this.inTempDir(() => open(temp, 'wx', 0o644));
         try {
-          await writeAll(file, bytes);
+          await writeFully(file, [bytes]);
           await file.sync();
         } finally {
           await file.close();
@@ -457,10 +477,11 @@ class StoreFiles {
    * Errors of the body (network, the caller's verifier) pass through unchanged, so the copy
    * engine still sees them as what they are (retryable or not); disk errors name the store.
    */
-  async storeStream(desc: Descriptor, body: Readable, what: string, signal?: AbortSignal): Promise<void> {
+  async storeStream(desc: Descriptor, body: Readable, what: string, signal?: AbortSignal, tee?: BlobTee): Promise<void> {
     const failed = `${what}: cannot store the blob`;
     const temp = this.tempPath('blob');
-    const file = await this.onDisk(failed, () => this.inTempDir(() => open(temp, 'wx', 0o644)));
+    const file = await this.onDisk(failed, () => this.inTempDir(() => open(temp, BLOB_FLAGS, 0o644)));
+    const copy = tee?.claim(desc);
     let committed = false;
     try {
       // A verifier upstream already hashes these bytes and fails the stream before its last
@@ -468,27 +489,45 @@ class StoreFiles {
       const verified = body instanceof VerifyingStream && body.verifies(desc.digest, desc.size);
       const hash = verified ? undefined : createHash(algorithmOf(desc.digest));
       let seen = 0;
+      let written = 0;
+      let gathered: Buffer[] = [];
+      let gatheredBytes = 0;
+      // Network chunks are small (16-64 KiB): written one by one they cost a system call each,
+      // several times the cost of the copy itself. Gathered, they go out in few large writes.
+      const flush = async () => {
+        const chunks = gathered;
+        const offset = written;
+        gathered = [];
+        written += gatheredBytes;
+        gatheredBytes = 0;
+        await Promise.all([this.onDisk(failed, () => writeFully(file, chunks)), copy?.write(chunks, offset)]);
+      };
       for await (const data of body) {
         signal?.throwIfAborted();
         const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data as Uint8Array);
         seen += chunk.length;
         if (seen > desc.size) throw new DigestMismatchError(`${what}: received more than the ${desc.size} bytes announced`);
         hash?.update(chunk);
-        await this.onDisk(failed, () => writeAll(file, chunk));
+        gathered.push(chunk);
+        gatheredBytes += chunk.length;
+        if (gatheredBytes >= WRITE_BYTES) await flush();
       }
       if (seen !== desc.size) throw new DigestMismatchError(`${what}: received ${seen} of the ${desc.size} bytes announced`);
       if (hash) {
         const actual = `${algorithmOf(desc.digest)}:${hash.digest('hex')}`;
         if (actual !== desc.digest) throw new DigestMismatchError(`${what}: content has digest ${actual}, expected ${desc.digest}`);
       }
+      if (gatheredBytes) await flush();
       await this.onDisk(failed, async () => {
         await file.sync();
         await file.close();
         await this.commit(temp, blobDataPath(desc.digest), true);
       });
       committed = true;
+      copy?.complete();
     } finally {
       if (!committed) {
+        copy?.release();
         await file.close().catch(() => {});
         await rm(temp, { force: true });
       }
@@ -565,12 +604,13 @@ class StoreFiles {
   }
 }
 
-async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
-  for (let offset = 0; offset < chunk.length; ) {
-    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
-    offset += bytesWritten;
-  }
-}
+/** Blob bytes are gathered up to this many per write system call. */
+const WRITE_BYTES = 512 * 1024;
+/**
+ * Blob data reaches the disk write by write (O_DSYNC) while the rest of the blob still streams
+ * in, rather than all at once in the fsync before the rename, which then has little left to do.
+ */
+const BLOB_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_DSYNC ?? 0);
 
 /** Some platforms cannot open or fsync a directory; there the rename's durability is the OS's. */
 async function syncDirectory(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import type { ArchiveEntry } from '../archive/writer.js';
-import { imageContent } from '../image/content.js';
+import { Limiter } from '../copy/limit.js';
+import { imageContent, type ImageContent } from '../image/content.js';
 import { parseReference } from '../image/reference.js';
 import type { CopyTask } from '../plan/types.js';
 import { blobDataPath, layerLinkPath, revisionLinkPath, tagCurrentLinkPath, tagIndexLinkPath } from '../store/layout.js';
@@ -11,6 +11,7 @@ import type { LocalStore } from '../store/store.js';
 export const CARRIED_IMAGES_ENTRY = 'working-dir/carried-images.json';
 
 export interface ArchiveContent {
+  /** sorted by name; carried-images.json included when some image was carried */
   entries: ArchiveEntry[];
   /** images an earlier archive carried whole: destination in the store → digest */
   carried: Record<string, string>;
@@ -20,40 +21,47 @@ export interface ArchiveContent {
   skipped: number;
 }
 
+/** An image's content for a task; undefined leaves the image out. */
+export type ContentReader = (task: CopyTask) => Promise<ImageContent | undefined>;
+
+/** Reads images where mirror to disk put them: the store, under the task's destination. */
+export function storeContent(store: LocalStore): ContentReader {
+  return (task) => {
+    const ref = parseReference(task.destination);
+    return imageContent(store.repository(ref.repository), ref.tag ?? ref.digest!);
+  };
+}
+
+/** Manifest reads in flight while gathering: small requests, many at once. */
+const CONTENT_READS = 16;
+
 /**
  * What an archive must hold so that disk to mirror can serve the given images: for each image the
  * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
  * data an earlier archive already carried (the history). Only these images' repositories travel,
- * never the whole store (oc-mirror re-ships everything, ref §15 item 1).
+ * never the whole store (oc-mirror re-ships everything, ref §15 item 1). Blob data is read from
+ * the store, verified against its digest, when the archive writer needs it.
  */
-export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[], history: Set<string>): Promise<ArchiveContent> {
+export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[], history: Set<string>, read: ContentReader = storeContent(store)): Promise<ArchiveContent> {
+  const reads = new Limiter(CONTENT_READS);
+  const contents = await Promise.all(tasks.map((task) => reads.run(() => read(task))));
   const entries = new Map<string, ArchiveEntry>();
   const shipped = new Set<string>();
   const carried: Record<string, string> = {};
   let skipped = 0;
-  const link = (name: string, digest: string) => {
-    if (!entries.has(name)) entries.set(name, { name, size: Buffer.byteLength(digest), source: async () => Readable.from([Buffer.from(digest)]) });
+  const add = (name: string, bytes: Buffer) => {
+    if (!entries.has(name)) entries.set(name, { name, size: bytes.length, bytes });
   };
-  const data = (digest: string, size: number, always = false) => {
-    const name = blobDataPath(digest);
-    if (entries.has(name)) return;
-    if (history.has(digest) && !always) {
-      skipped++;
-      return;
-    }
-    shipped.add(digest);
-    // 1 MiB reads: the tar writer batches writes, and 64 KiB reads would cost 16× the syscalls.
-    entries.set(name, { name, size, source: async () => createReadStream(store.blobPath(digest), { highWaterMark: 1 << 20 }) });
-  };
-  for (const task of tasks) {
+  const link = (name: string, digest: string) => add(name, Buffer.from(digest));
+  tasks.forEach((task, i) => {
+    const content = contents[i];
+    if (!content) return;
     const ref = parseReference(task.destination);
-    const repo = store.repository(ref.repository);
-    const content = await imageContent(repo, ref.tag ?? ref.digest!);
     // An image whose every manifest and blob an earlier archive carried travels as one line of
     // carried-images.json: disk to mirror checks the destination has it instead of re-reading it.
     if ([...content.manifests.map((m) => m.digest), ...content.blobs.map((b) => b.digest)].every((d) => history.has(d))) {
       carried[task.destination] = content.top.digest;
-      continue;
+      return;
     }
     if (ref.tag) {
       link(tagCurrentLinkPath(ref.repository, ref.tag), content.top.digest);
@@ -63,14 +71,35 @@ export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[],
       link(revisionLinkPath(ref.repository, m.digest), m.digest);
       // The manifests of an image that changed travel again even when an earlier archive had
       // some of them: a few KiB, and disk to mirror reads the whole tree of a changed image.
-      data(m.digest, m.bytes.length, true);
+      shipped.add(m.digest);
+      add(blobDataPath(m.digest), m.bytes);
     }
     for (const b of content.blobs) {
       link(layerLinkPath(ref.repository, b.digest), b.digest);
-      data(b.digest, b.size);
+      const name = blobDataPath(b.digest);
+      if (entries.has(name)) continue;
+      if (history.has(b.digest)) {
+        skipped++;
+        continue;
+      }
+      shipped.add(b.digest);
+      // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
+      entries.set(name, { name, size: b.size, digest: b.digest, source: async () => createReadStream(store.blobPath(b.digest), { highWaterMark: 1 << 20 }) });
     }
-  }
+  });
+  if (Object.keys(carried).length) add(CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(carried, null, 1) + '\n'));
   // Byte order, not locale order: the same content gives the same archive on every machine.
   const sorted = [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries: sorted, carried, shipped, skipped };
+}
+
+/** Whether two entry lists make the same archives: names, sizes and content, in order. */
+export function sameEntries(a: readonly ArchiveEntry[], b: readonly ArchiveEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i]!;
+    if (x.name !== y.name || x.size !== y.size || x.digest !== y.digest) return false;
+    if (x.bytes || y.bytes) return !!x.bytes && !!y.bytes && x.bytes.equals(y.bytes);
+    return true;
+  });
 }

@@ -1,24 +1,24 @@
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ARCHIVE_WORKING_DIR, DirectoryMetadata } from '../collect/metadata.js';
-import { Readable } from 'node:stream';
 import { readHistory, writeHistory } from '../archive/history.js';
-import { predictArchives, removePastArchives, writeArchives } from '../archive/writer.js';
+import { ArchiveWriter, predictArchives, removePastArchives, writeArchives, type ArchiveEntry, type ArchiveResult } from '../archive/writer.js';
 import { archiveSizeGiB } from '../config/defaults.js';
 import { loadImageSetConfiguration } from '../config/load.js';
 import { errorMessage } from '../errors.js';
+import type { Endpoints } from '../copy/engine.js';
 import { imageContent } from '../image/content.js';
+import { ManifestMemo } from '../image/manifest-memo.js';
 import { parseReference, pullReference } from '../image/reference.js';
 import type { MirrorOptions } from '../options.js';
 import { renderMappingLines } from '../outputs/mapping.js';
 import { exitCode } from '../outputs/report.js';
 import type { CopyTask } from '../plan/types.js';
-import type { ArchiveEntry } from '../archive/writer.js';
 import { blobDataPath } from '../store/layout.js';
-import { LocalStore } from '../store/store.js';
+import { LocalStore, type BlobTee } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { formatBytes } from '../cli/progress.js';
-import { CARRIED_IMAGES_ENTRY, gatherArchiveContent } from './archive-content.js';
+import { gatherArchiveContent, sameEntries, storeContent } from './archive-content.js';
 import { collectImages, planCollection, refuseUnbuiltContent } from './collect.js';
 import { registryEndpoints, sourceHttpClient, WorkflowEndpoints } from './endpoints.js';
 import { dryRun } from './mirror-to-mirror.js';
@@ -69,53 +69,78 @@ export async function mirrorToDisk(options: MirrorOptions, log: RunLogger, hooks
       store,
     });
     const plan = planCollection(collection, { registry: options.storeHost, prefix: '' }, { maxNestedPaths: 0 }, log);
+    const archivePlan = { outDir: options.archiveDir!, maxArchiveBytes, strict: options.strictArchive, mtime: new Date() };
+    // Beside the images: the configuration at the tar root as oc-mirror writes it (ignored by
+    // disk to mirror), and what collectors saved for disk to mirror (graph data, catalogs, charts).
+    const configEntry = fileEntry(`isc_${archivePlan.mtime.toISOString().replace(/\.\d+Z$/, 'Z')}`, options.configPath);
+    const extras = () => [configEntry, ...metadata.written().map((path) => fileEntry(`${ARCHIVE_WORKING_DIR}/${path}`, join(options.workingDir, path)))];
     if (options.dryRun) {
       const missing = await missingFromStore(plan.tasks, store);
-      const predicted = await predictSize(plan.tasks, missing, endpoints, store, history, maxArchiveBytes, log);
+      const predicted = await predictArchiveSize(plan.tasks, missing, endpoints, store, history, extras(), maxArchiveBytes, log);
       return dryRun(plan, dirs, log, (dir) => {
         if (missing.length) writeFileSync(join(dir, 'missing.txt'), renderMappingLines(missing));
         if (missing.length) log.warn(`${missing.length}/${plan.tasks.length} images necessary for mirroring are not available in the cache; see ${join(dir, 'missing.txt')}`);
         else log.info('all images are in the cache: disk to mirror can proceed');
-        if (predicted) log.info(`predicted archives: ${predicted}`);
+        log.info(`predicted archives: ${predicted}`);
       }, collection.dryRunFiles);
     }
 
     // Archives of an earlier run must not pass for this run's (ref §4.3), even if nothing succeeds.
     const past = await removePastArchives(options.archiveDir!);
     if (past.length) log.debug(`removed ${past.length} archive(s) of an earlier run`);
-    const { outcomes, report } = await copyPlan(plan, endpoints, options, hooks, log, `the local store ${store.root}`);
-    const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
-    if (succeeded.length) {
-      const content = await gatherArchiveContent(store, succeeded, history);
-      // Beside the image content: what failed (so the far side knows what is missing) and the
-      // configuration at the tar root as oc-mirror writes it (ignored by disk to mirror).
-      const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-      addBytes(content.entries, `working-dir/logs/report_${timestamp}.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
-      addBytes(content.entries, `isc_${stamp}`, readFileSync(options.configPath));
-      // What collectors saved for disk to mirror (graph data, catalogs, charts) travels with the images.
-      for (const path of metadata.written()) addFile(content.entries, `${ARCHIVE_WORKING_DIR}/${path}`, join(options.workingDir, path));
-      if (Object.keys(content.carried).length) {
-        addBytes(content.entries, CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(content.carried, null, 1) + '\n'));
+
+    // The archives are laid out from the sources' manifests before the copy, so that every blob
+    // is written into its archive while it streams into the store, never read back. The memo
+    // makes the copy work on the very manifests the layout was made from.
+    const memo = new ManifestMemo();
+    const planned = await gatherArchiveContent(store, plan.tasks, history, (task) => {
+      const ref = parseReference(task.pullFrom ?? task.source);
+      // An image that cannot be read now is left out of the layout; its copy will say why.
+      return imageContent(memo.source(endpoints.source(ref)), pullReference(ref)).catch(() => undefined);
+    });
+    const plannedEntries = [...planned.entries, ...extras()];
+    const writer = await ArchiveWriter.open({ ...archivePlan, entries: plannedEntries });
+    const tee: BlobTee = { claim: (desc) => writer.claim(blobDataPath(desc.digest)) };
+    let written = false;
+    try {
+      const copyEndpoints: Endpoints = {
+        source: (ref) => memo.source(endpoints.source(ref)),
+        destination: (ref) => (ref.registry === store.host ? store.repository(ref.repository, tee) : endpoints.destination(ref)),
+      };
+      const { outcomes, report } = await copyPlan(plan, copyEndpoints, options, hooks, log, `the local store ${store.root}`);
+      const succeeded = outcomes.filter((o) => o.ok).map((o) => o.task);
+      if (succeeded.length) {
+        const content = await gatherArchiveContent(store, succeeded, history);
+        const entries = [...content.entries, ...extras()];
+        // What failed travels too, so the far side knows what is missing.
+        const reportBytes = Buffer.from(JSON.stringify(report, null, 2) + '\n');
+        const reportEntry: ArchiveEntry = { name: `working-dir/logs/report_${timestamp}.json`, size: reportBytes.length, bytes: reportBytes };
+        let result: ArchiveResult;
+        if (sameEntries(plannedEntries, entries)) {
+          result = await writer.finish([reportEntry]);
+        } else {
+          // Some image failed, or the store holds other content than the layout expected:
+          // the archives are written again, from the store, with what succeeded.
+          await writer.abandon();
+          log.debug('writing the archives again from the local store: what succeeded differs from the layout made before the copy');
+          result = await writeArchives({ ...archivePlan, entries: [...entries, reportEntry] });
+        }
+        written = true;
+        for (const w of result.warnings) log.warn(w);
+        const total = result.archives.reduce((n, a) => n + a.bytes, 0);
+        log.info(
+          `${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`,
+        );
+        for (const a of result.archives) log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
+        await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
+      } else {
+        log.error('no image could be mirrored: no archive written');
       }
-      const result = await writeArchives({
-        outDir: options.archiveDir!,
-        maxArchiveBytes,
-        strict: options.strictArchive,
-        mtime: new Date(report.startedAt),
-        entries: content.entries,
-      });
-      for (const w of result.warnings) log.warn(w);
-      const total = result.archives.reduce((n, a) => n + a.bytes, 0);
-      log.info(
-        `${result.archives.length} archive(s), ${formatBytes(total)}: ${content.shipped.size} blobs and manifests written, ${content.skipped} blobs and ${Object.keys(content.carried).length} whole images already carried by earlier archives`,
-      );
-      for (const a of result.archives) log.info(`  ${a.path} (${formatBytes(a.bytes)})`);
-      await writeHistory(options.workingDir, [...history, ...content.shipped], new Date());
-    } else {
-      log.error('no image could be mirrored: no archive written');
+      finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
+      return { exitCode: exitCode(report), report, workingDir: dirs };
+    } finally {
+      if (!written) await writer.abandon();
     }
-    finishRun(report, { clusterResources: false, maxNestedPaths: 0, dirs, timestamp, log });
-    return { exitCode: exitCode(report), report, workingDir: dirs };
   } finally {
     await http.close();
     await endpoints.close();
@@ -132,39 +157,36 @@ async function missingFromStore(tasks: CopyTask[], store: LocalStore): Promise<C
   return missing;
 }
 
-/** The archive sizes this run would write: blob sizes come from the store, or from the sources' manifests. */
-async function predictSize(
+/**
+ * The archives this run would write, computed as the run computes them: images in the store are
+ * read there, the others from their sources. Only the run's report is not counted.
+ */
+async function predictArchiveSize(
   tasks: CopyTask[],
   missing: CopyTask[],
   endpoints: WorkflowEndpoints,
   store: LocalStore,
   history: Set<string>,
+  extras: ArchiveEntry[],
   maxArchiveBytes: number,
   log: RunLogger,
-): Promise<string | undefined> {
-  const sizes = new Map<string, number>();
-  for (const task of tasks) {
+): Promise<string> {
+  const inStore = storeContent(store);
+  const content = await gatherArchiveContent(store, tasks, history, async (task) => {
     try {
-      const fromStore = !missing.includes(task);
-      const ref = parseReference(fromStore ? task.destination : task.source);
-      const src = fromStore ? store.repository(ref.repository) : endpoints.source(ref);
-      const content = await imageContent(src, pullReference(ref));
-      for (const m of content.manifests) sizes.set(m.digest, m.bytes.length);
-      for (const b of content.blobs) sizes.set(b.digest, b.size);
+      if (!missing.includes(task)) return await inStore(task);
+      const ref = parseReference(task.pullFrom ?? task.source);
+      return await imageContent(endpoints.source(ref), pullReference(ref));
     } catch (err) {
       log.warn(`${task.source}: cannot predict its size: ${errorMessage(err)}`);
+      return undefined;
     }
-  }
-  const entries = [...sizes].filter(([d]) => !history.has(d)).map(([d, size]) => ({ name: blobDataPath(d), size }));
-  if (!entries.length) return 'nothing new to archive';
-  const archives = predictArchives(entries, maxArchiveBytes);
-  return `${archives.length} archive(s), ${formatBytes(archives.reduce((n, a) => n + a, 0))} (blobs only, links add a few KiB)`;
+  });
+  const archives = predictArchives([...content.entries, ...extras], maxArchiveBytes);
+  const total = archives.reduce((n, a) => n + a, 0);
+  return `${archives.length} archive(s), ${formatBytes(total)} (${total} bytes, and the run's report)`;
 }
 
-function addFile(entries: ArchiveEntry[], name: string, file: string): void {
-  entries.push({ name, size: statSync(file).size, source: async () => createReadStream(file) });
-}
-
-function addBytes(entries: ArchiveEntry[], name: string, bytes: Buffer): void {
-  entries.push({ name, size: bytes.length, source: async () => Readable.from([bytes]) });
+function fileEntry(name: string, file: string): ArchiveEntry {
+  return { name, size: statSync(file).size, source: async () => createReadStream(file) };
 }

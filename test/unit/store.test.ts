@@ -9,7 +9,7 @@ import { DigestMismatchError, NotFoundError, OcMirrorError, ReferenceError } fro
 import { VerifyingStream } from '../../src/image/digest.js';
 import { MediaType, type Descriptor, type RawManifest } from '../../src/image/manifest.js';
 import { DirectoryLayout } from '../../src/store/directory-reader.js';
-import { LocalStore, STORE_TEMP_DIR } from '../../src/store/store.js';
+import { LocalStore, STORE_TEMP_DIR, type BlobTee } from '../../src/store/store.js';
 import { tempDir } from '../support/cleanup.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -189,6 +189,44 @@ describe('local store', () => {
     );
     await assert.rejects(store.repository('ns/app').putBlob(desc, failing), (e) => e === reset);
     assert.deepEqual(tempEntries(root), []);
+  });
+
+  test('a tee gets a copy of each blob the store writes, completed only once it is verified and stored', async (t) => {
+    const root = tempDir(t, 'store');
+    const store = await LocalStore.open(root);
+    const copies = new Map<string, { bytes: Buffer; state: 'open' | 'complete' | 'released' }>();
+    const tee: BlobTee = {
+      claim(desc) {
+        const copy = { bytes: Buffer.alloc(desc.size), state: 'open' as 'open' | 'complete' | 'released' };
+        copies.set(desc.digest, copy);
+        return {
+          write: async (chunks, offset) => {
+            Buffer.concat(chunks).copy(copy.bytes, offset);
+          },
+          complete: () => void (copy.state = 'complete'),
+          release: () => void (copy.state = 'released'),
+        };
+      },
+    };
+    const repo = store.repository('ns/app', tee);
+    // large enough to be written in several gathered writes
+    const good = randomBytes(1_300_000);
+    const { desc } = blob(good);
+    await repo.putBlob(desc, Readable.from([good.subarray(0, 70_000), good.subarray(70_000, 900_000), good.subarray(900_000)]).pipe(new VerifyingStream(desc.digest, desc.size, 'src')));
+    assert.equal(copies.get(desc.digest)?.state, 'complete');
+    assert.ok(copies.get(desc.digest)!.bytes.equals(good));
+
+    const other = randomBytes(40_000);
+    const bad = Buffer.from(other);
+    bad[39_999] = bad[39_999]! ^ 1;
+    const { desc: otherDesc } = blob(other);
+    await assert.rejects(repo.putBlob(otherDesc, Readable.from([bad])), DigestMismatchError);
+    assert.equal(copies.get(otherDesc.digest)?.state, 'released', 'a blob that failed its digest is released, not completed');
+
+    // data already in the store is not written again, so there is nothing to copy
+    copies.clear();
+    await store.repository('other/app', tee).putBlob(desc, Readable.from([good]));
+    assert.equal(copies.size, 0);
   });
 
   test('data already stored is reused, not rewritten: the new repository only gets a link', async (t) => {
