@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import './cli/index.js';
+process.env.UV_THREADPOOL_SIZE ??= '16';
+await import('./cli/index.js');

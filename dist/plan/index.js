@@ -1,3 +1,4 @@
-import { runAction } from '../action/index.js';
+process.env.UV_THREADPOOL_SIZE ??= '16';
+const { runAction } = await import('../action/index.js');
 
 await runAction('plan');

@@ -31,7 +31,10 @@ describe('action.yml files', () => {
         assert.equal(doc.runs.using, 'node24');
         const launcher = join(dist, doc.runs.main.replace(/^(\.\.\/)?dist\//, ''));
         assert.ok(existsSync(launcher), `${file}: ${doc.runs.main} is not written by finish-dist`);
-        assert.match(readFileSync(launcher, 'utf8'), /import \{ runAction \} from '\.\.?\/action\/index\.js';/);
+        const text = readFileSync(launcher, 'utf8');
+        assert.match(text, /const \{ runAction \} = await import\('\.\.?\/action\/index\.js'\);/);
+        // the threadpool size is set before the engine loads, and a size the user set is kept
+        assert.ok(text.indexOf("process.env.UV_THREADPOOL_SIZE ??= '16';") === 0, text);
       }
       assert.ok(existsSync(join(dist, 'cli.js')));
     } finally {
