@@ -53481,7 +53481,6 @@ async function imageContent(source, reference, signal) {
 
 
 
-
 /** Where disk to mirror finds what earlier archives carried: store reference → top manifest digest. */
 const CARRIED_IMAGES_ENTRY = 'working-dir/carried-images.json';
 /** Reads images where mirror to disk put them: the store, under the task's destination. */
@@ -53498,7 +53497,7 @@ const CONTENT_READS = 16;
  * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
  * data an earlier archive already carried (the history). Only these images' repositories travel,
  * never the whole store (oc-mirror re-ships everything, ref §15 item 1). Blob data is read from
- * the store, verified against its digest, when the archive writer needs it.
+ * the store, verified against its digest, when the archive writer needs it (see ArchiveWriter).
  */
 async function gatherArchiveContent(store, tasks, history, read = storeContent(store)) {
     const reads = new Limiter(CONTENT_READS);
@@ -53544,8 +53543,7 @@ async function gatherArchiveContent(store, tasks, history, read = storeContent(s
                 continue;
             }
             shipped.add(b.digest);
-            // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
-            entries.set(name, { name, size: b.size, digest: b.digest, source: async () => (0,external_node_fs_namespaceObject.createReadStream)(store.blobPath(b.digest), { highWaterMark: 1 << 20 }) });
+            entries.set(name, { name, size: b.size, source: async () => store.readVerifiedBlob(b) });
         }
     });
     if (Object.keys(carried).length)
@@ -53560,7 +53558,7 @@ function sameEntries(a, b) {
         return false;
     return a.every((x, i) => {
         const y = b[i];
-        if (x.name !== y.name || x.size !== y.size || x.digest !== y.digest)
+        if (x.name !== y.name || x.size !== y.size)
             return false;
         if (x.bytes || y.bytes)
             return !!x.bytes && !!y.bytes && x.bytes.equals(y.bytes);
@@ -94457,9 +94455,27 @@ class LocalStore {
     async hasBlobData(digest) {
         return (await this.files.dataSize(digest)) !== undefined;
     }
-    /** Absolute path of a blob's data file (which may not exist), e.g. for writing archives. */
+    /** Absolute path of a blob's data file (which may not exist). */
     blobPath(digest) {
         return this.files.layout.resolve(blobDataPath(digest));
+    }
+    /**
+     * A blob's data, verified against its digest and size while it is read. Data that does not
+     * match (a disk fault, a power loss on a file system that lost it) is removed from the store as
+     * the stream fails, so the next run downloads it again instead of failing on it forever.
+     */
+    readVerifiedBlob(desc) {
+        const path = this.blobPath(desc.digest);
+        // Named so that the mismatch message (the only one that uses the name) says what was done.
+        const verifier = new VerifyingStream(desc.digest, desc.size, `${desc.digest} in the local cache ${this.root} (found corrupt there and removed: run again to download it)`);
+        // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
+        const file = (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1 << 20 });
+        file.on('error', (err) => verifier.destroy(err));
+        verifier.on('error', (err) => {
+            if (err instanceof DigestMismatchError)
+                void (0,promises_.rm)((0,external_node_path_.dirname)(path), { recursive: true, force: true });
+        });
+        return file.pipe(verifier);
     }
     /**
      * Removes a manifest from a repository as a registry's DELETE does: the tags whose current
@@ -94618,8 +94634,17 @@ class StoreRepository {
     getBlob(desc, signal) {
         return this.source.getBlob(desc, signal);
     }
-    /** The manifest's digest when the tag (or digest) resolves to a manifest whose content is here. */
+    /**
+     * The manifest's digest when the tag (or digest) resolves to an image that is whole here: its
+     * manifests and the data of all its blobs (data found corrupt is removed, see readVerifiedBlob,
+     * and the image must then be copied again).
+     */
     async manifestDigest(reference, _signal) {
+        const digest = await this.storedManifest(reference);
+        return digest && (await this.isWhole(digest)) ? digest : undefined;
+    }
+    /** The digest of the manifest stored under the tag (or digest), whole or not: what a delete removes. */
+    async storedManifest(reference) {
         let digest = reference;
         if (!isDigest(reference)) {
             checkTag(this.name, reference);
@@ -94629,6 +94654,22 @@ class StoreRepository {
             digest = linked;
         }
         return (await this.hasManifest(digest)) ? digest : undefined;
+    }
+    async isWhole(digest) {
+        if (!(await this.hasManifest(digest)))
+            return false;
+        const view = viewManifest(await this.source.getManifest(digest), `${this.name}@${digest}`);
+        if (view.kind === 'index') {
+            for (const child of view.manifests)
+                if (!(await this.isWhole(child.digest)))
+                    return false;
+            return true;
+        }
+        for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+            if (!blob.urls?.length && (await this.files.dataSize(blob.digest)) !== blob.size)
+                return false;
+        }
+        return true;
     }
     /**
      * Stores manifest bytes as a blob, links the revision, then the tag (index link, then current
@@ -95874,14 +95915,13 @@ async function writeHistory(workingDir, digests, now) {
  * follows from the names and sizes alone. So content may arrive in any order and from anyone:
  * known bytes (links, manifests) are written when the archives are opened, a blob's bytes can be
  * written by whoever downloads it while it downloads (`claim`), and what nobody wrote is filled
- * from its source at `finish`, verified against its digest when it has one. The same entries
+ * from its source at `finish` (sources verify what they read). The same entries
  * always give the same bytes, whoever wrote them.
  *
  * Each archive is written as `<name>.partial`, durably (see ARCHIVE_FLAGS), and renamed, so a crash never leaves a truncated `mirror_*.tar`; when
  * writing fails, the archives of this run are removed, since a partial set would mislead the
  * disk-to-mirror side.
  */
-
 
 
 
@@ -96255,12 +96295,6 @@ class ArchiveWriter {
             if (!entry.source)
                 throw new ArchiveError('its content was never written');
             source = await entry.source();
-            let body = source;
-            if (entry.digest) {
-                const verifier = new VerifyingStream(entry.digest, entry.size, entry.name);
-                source.on('error', (err) => verifier.destroy(err));
-                body = source.pipe(verifier);
-            }
             let seen = 0;
             let gathered = [];
             let gatheredBytes = 0;
@@ -96269,7 +96303,7 @@ class ArchiveWriter {
                 gathered = [];
                 gatheredBytes = 0;
             };
-            for await (const chunk of body) {
+            for await (const chunk of source) {
                 // Object-mode streams may yield strings, whose length is not their size in bytes.
                 const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
                 seen += bytes.length;
@@ -97333,7 +97367,7 @@ async function deleteFromStore(result, location, options, log) {
 }
 async function storedDigest(store, repository, item) {
     try {
-        return await store.repository(repository).manifestDigest(item.ref.tag ?? item.ref.digest);
+        return await store.repository(repository).storedManifest(item.ref.tag ?? item.ref.digest);
     }
     catch (err) {
         // A name the cache cannot hold was never stored there.

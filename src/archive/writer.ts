@@ -12,7 +12,7 @@
  * follows from the names and sizes alone. So content may arrive in any order and from anyone:
  * known bytes (links, manifests) are written when the archives are opened, a blob's bytes can be
  * written by whoever downloads it while it downloads (`claim`), and what nobody wrote is filled
- * from its source at `finish`, verified against its digest when it has one. The same entries
+ * from its source at `finish` (sources verify what they read). The same entries
  * always give the same bytes, whoever wrote them.
  *
  * Each archive is written as `<name>.partial`, durably (see ARCHIVE_FLAGS), and renamed, so a crash never leaves a truncated `mirror_*.tar`; when
@@ -24,7 +24,6 @@ import { join } from 'node:path';
 import { constants } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { errorMessage } from '../errors.js';
-import { VerifyingStream } from '../image/digest.js';
 import { writeFully } from '../write-fully.js';
 import { ArchiveError } from './errors.js';
 import { END_OF_ARCHIVE_BYTES, fileHeaderBytes, paddingFor, tarEntrySize } from './tar.js';
@@ -40,8 +39,6 @@ export interface ArchiveEntry {
   bytes?: Buffer;
   /** opens the content when it must be read (only then, so thousands of entries hold no open files) */
   source?: () => Promise<Readable>;
-  /** content read from `source` is verified against this digest as it is written */
-  digest?: string;
 }
 
 export interface ArchiveProgress {
@@ -470,12 +467,6 @@ export class ArchiveWriter {
     try {
       if (!entry.source) throw new ArchiveError('its content was never written');
       source = await entry.source();
-      let body: Readable = source;
-      if (entry.digest) {
-        const verifier = new VerifyingStream(entry.digest, entry.size, entry.name);
-        source.on('error', (err) => verifier.destroy(err));
-        body = source.pipe(verifier);
-      }
       let seen = 0;
       let gathered: Buffer[] = [];
       let gatheredBytes = 0;
@@ -484,7 +475,7 @@ export class ArchiveWriter {
         gathered = [];
         gatheredBytes = 0;
       };
-      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+      for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
         // Object-mode streams may yield strings, whose length is not their size in bytes.
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
         seen += bytes.length;

@@ -31,7 +31,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, errorMessage, NotFoundError, OcMirrorError, ReferenceError } from '../errors.js';
 import { algorithmOf, digestOf, isDigest, VerifyingStream } from '../image/digest.js';
@@ -163,9 +163,27 @@ export class LocalStore {
     return (await this.files.dataSize(digest)) !== undefined;
   }
 
-  /** Absolute path of a blob's data file (which may not exist), e.g. for writing archives. */
+  /** Absolute path of a blob's data file (which may not exist). */
   blobPath(digest: string): string {
     return this.files.layout.resolve(blobDataPath(digest));
+  }
+
+  /**
+   * A blob's data, verified against its digest and size while it is read. Data that does not
+   * match (a disk fault, a power loss on a file system that lost it) is removed from the store as
+   * the stream fails, so the next run downloads it again instead of failing on it forever.
+   */
+  readVerifiedBlob(desc: Descriptor): Readable {
+    const path = this.blobPath(desc.digest);
+    // Named so that the mismatch message (the only one that uses the name) says what was done.
+    const verifier = new VerifyingStream(desc.digest, desc.size, `${desc.digest} in the local cache ${this.root} (found corrupt there and removed: run again to download it)`);
+    // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    file.on('error', (err) => verifier.destroy(err));
+    verifier.on('error', (err) => {
+      if (err instanceof DigestMismatchError) void rm(dirname(path), { recursive: true, force: true });
+    });
+    return file.pipe(verifier);
   }
 
   /**
@@ -310,8 +328,18 @@ export class StoreRepository implements ImageSource, ImageDestination {
     return this.source.getBlob(desc, signal);
   }
 
-  /** The manifest's digest when the tag (or digest) resolves to a manifest whose content is here. */
+  /**
+   * The manifest's digest when the tag (or digest) resolves to an image that is whole here: its
+   * manifests and the data of all its blobs (data found corrupt is removed, see readVerifiedBlob,
+   * and the image must then be copied again).
+   */
   async manifestDigest(reference: string, _signal?: AbortSignal): Promise<string | undefined> {
+    const digest = await this.storedManifest(reference);
+    return digest && (await this.isWhole(digest)) ? digest : undefined;
+  }
+
+  /** The digest of the manifest stored under the tag (or digest), whole or not: what a delete removes. */
+  async storedManifest(reference: string): Promise<string | undefined> {
     let digest = reference;
     if (!isDigest(reference)) {
       checkTag(this.name, reference);
@@ -320,6 +348,19 @@ export class StoreRepository implements ImageSource, ImageDestination {
       digest = linked;
     }
     return (await this.hasManifest(digest)) ? digest : undefined;
+  }
+
+  private async isWhole(digest: string): Promise<boolean> {
+    if (!(await this.hasManifest(digest))) return false;
+    const view = viewManifest(await this.source.getManifest(digest), `${this.name}@${digest}`);
+    if (view.kind === 'index') {
+      for (const child of view.manifests) if (!(await this.isWhole(child.digest))) return false;
+      return true;
+    }
+    for (const blob of [...(view.config ? [view.config] : []), ...view.layers]) {
+      if (!blob.urls?.length && (await this.files.dataSize(blob.digest)) !== blob.size) return false;
+    }
+    return true;
   }
 
   /**

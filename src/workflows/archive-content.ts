@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import type { ArchiveEntry } from '../archive/writer.js';
 import { Limiter } from '../copy/limit.js';
 import { imageContent, type ImageContent } from '../image/content.js';
@@ -40,7 +39,7 @@ const CONTENT_READS = 16;
  * repository's links (tag, revisions, layers) and the data of every manifest and blob — except
  * data an earlier archive already carried (the history). Only these images' repositories travel,
  * never the whole store (oc-mirror re-ships everything, ref §15 item 1). Blob data is read from
- * the store, verified against its digest, when the archive writer needs it.
+ * the store, verified against its digest, when the archive writer needs it (see ArchiveWriter).
  */
 export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[], history: Set<string>, read: ContentReader = storeContent(store)): Promise<ArchiveContent> {
   const reads = new Limiter(CONTENT_READS);
@@ -83,8 +82,7 @@ export async function gatherArchiveContent(store: LocalStore, tasks: CopyTask[],
         continue;
       }
       shipped.add(b.digest);
-      // 1 MiB reads: the archive writer gathers writes, and 64 KiB reads would cost 16× the syscalls.
-      entries.set(name, { name, size: b.size, digest: b.digest, source: async () => createReadStream(store.blobPath(b.digest), { highWaterMark: 1 << 20 }) });
+      entries.set(name, { name, size: b.size, source: async () => store.readVerifiedBlob(b) });
     }
   });
   if (Object.keys(carried).length) add(CARRIED_IMAGES_ENTRY, Buffer.from(JSON.stringify(carried, null, 1) + '\n'));
@@ -98,7 +96,7 @@ export function sameEntries(a: readonly ArchiveEntry[], b: readonly ArchiveEntry
   if (a.length !== b.length) return false;
   return a.every((x, i) => {
     const y = b[i]!;
-    if (x.name !== y.name || x.size !== y.size || x.digest !== y.digest) return false;
+    if (x.name !== y.name || x.size !== y.size) return false;
     if (x.bytes || y.bytes) return !!x.bytes && !!y.bytes && x.bytes.equals(y.bytes);
     return true;
   });

@@ -202,7 +202,7 @@ async function deleteFromStore(result: ExecuteResult, location: RegistryLocation
 
 async function storedDigest(store: LocalStore, repository: string, item: ListedItem): Promise<string | undefined> {
   try {
-    return await store.repository(repository).manifestDigest(item.ref.tag ?? item.ref.digest!);
+    return await store.repository(repository).storedManifest(item.ref.tag ?? item.ref.digest!);
   } catch (err) {
     // A name the cache cannot hold was never stored there.
     if (err instanceof OcMirrorError) return undefined;

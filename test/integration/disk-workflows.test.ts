@@ -448,6 +448,45 @@ describe('mirror to disk and disk to mirror', integrationSuite(), () => {
     assert.ok(!existsSync(join(dryRun, 'missing.txt')), 'no missing.txt when the store has everything');
   });
 
+  test('a warm store and no history: the archive is filled from the store, verified, with the bytes of one written while downloading; corrupt store data fails the run, is removed, and is downloaded again', async (t) => {
+    const src = await startRegistry({}, t);
+    const box = diskBox(t);
+    const a = await pushImage(src, 'warm/a', 'v1', { layers: [{ size: 300_000 }, { size: 2_000 }] });
+    const b = await pushImage(src, 'warm/b', 'v1', { layers: [{ size: 150_000 }] });
+    const isc = writeIsc(box, 'isc.yaml', additionalImages([a.reference, b.reference]));
+    const first = await runM2D(box, isc, box.out, box.cache);
+    assert.equal(first.code, 0, describeRun(first));
+    // Another workspace (no history) on the same store: nothing to download, everything archived again.
+    const out2 = join(box.dir, 'out2');
+    const second = await runM2D(box, isc, out2, box.cache);
+    assert.equal(second.code, 0, describeRun(second));
+    const entries = (dir: string) => readTar(join(dir, ARCHIVE)).filter((e) => e.name.startsWith('docker/'));
+    const content = (dir: string) => {
+      const bytes = readFileSync(join(dir, ARCHIVE));
+      return entries(dir).map((e) => `${e.name} ${bytes.subarray(e.offset, e.offset + e.size).toString('base64')}`);
+    };
+    assert.deepEqual(content(out2), content(box.out), 'the same registry tree, byte for byte');
+
+    // A layer rotted in the store: the archive pass notices, removes it, fails the run on one line.
+    const [layer] = [...imageDigests(a)].sort((x, y) => y[1] - x[1]).map(([d]) => d); // the largest blob
+    const data = join(storeRootOf(box.cache), 'docker/registry/v2/blobs/sha256', layer!.slice(7, 9), layer!.slice(7), 'data');
+    const rotten = readFileSync(data);
+    rotten[1000] = rotten[1000]! ^ 0xff;
+    writeFileSync(data, rotten);
+    const out3 = join(box.dir, 'out3');
+    const bad = await runM2D(box, isc, out3, box.cache);
+    assert.equal(bad.code, 1, describeRun(bad));
+    const errorLines = bad.stderr.trim().split('\n').filter((l) => l.includes(layer!));
+    assert.equal(errorLines.length, 1, bad.stderr);
+    assert.match(errorLines[0]!, /found corrupt there and removed: run again to download it/);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(archivesIn(out3), [], 'no archive of a failed run');
+    assert.equal(existsSync(data), false);
+    const again = await runM2D(box, isc, out3, box.cache);
+    assert.equal(again.code, 0, describeRun(again));
+    assert.deepEqual(content(out3), content(box.out));
+  });
+
   test('-c may select a subset of what was packed', async (t) => {
     const src = await startRegistry({}, t);
     const dest = await startRegistry({}, t);

@@ -229,6 +229,22 @@ describe('local store', () => {
     assert.equal(copies.size, 0);
   });
 
+  test('readVerifiedBlob serves data that matches its digest; corrupt data fails the read and is removed from the store', async (t) => {
+    const root = tempDir(t, 'store');
+    const store = await LocalStore.open(root);
+    const good = randomBytes(3_000_000);
+    const { desc, body } = blob(good);
+    await store.repository('ns/app').putBlob(desc, body());
+    assert.ok((await buffer(store.readVerifiedBlob(desc))).equals(good));
+    const corrupt = Buffer.from(good);
+    corrupt[2_999_000] = corrupt[2_999_000]! ^ 1;
+    writeFileSync(dataFile(root, desc.digest), corrupt);
+    await assert.rejects(buffer(store.readVerifiedBlob(desc)), (e: Error) => e instanceof DigestMismatchError && e.message.includes('found corrupt there and removed: run again to download it'));
+    for (let i = 0; i < 50 && existsSync(dataFile(root, desc.digest)); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(existsSync(dataFile(root, desc.digest)), false, 'the corrupt data is gone');
+    assert.equal(await store.repository('ns/app').hasBlob(desc), false, 'so the next run downloads it again');
+  });
+
   test('data already stored is reused, not rewritten: the new repository only gets a link', async (t) => {
     const root = tempDir(t, 'store');
     const store = await LocalStore.open(root);
