@@ -51681,6 +51681,10 @@ function tarSeconds(mtime) {
         throw new ArchiveError(`tar mtime ${String(mtime)} is out of range`);
     return seconds;
 }
+/** A stream's chunk as bytes: object-mode streams may yield strings, whose length is not their size in bytes. */
+function chunkBytes(chunk) {
+    return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
 /** Chunks are gathered up to this many bytes (or buffers) per write system call. */
 const FLUSH_BYTES = 1024 * 1024;
 const FLUSH_BUFFERS = 256;
@@ -51718,8 +51722,7 @@ class TarWriter {
             await this.push(b);
         let seen = 0;
         for await (const chunk of data) {
-            // Object-mode streams may yield strings, whose length is not their size in bytes.
-            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+            const bytes = chunkBytes(chunk);
             seen += bytes.length;
             if (seen > size)
                 throw new ArchiveError(`entry "${name}": its content is longer than the ${size} bytes announced`);
@@ -95972,7 +95975,7 @@ class Placer {
     constructor(maxArchiveBytes) {
         this.maxArchiveBytes = maxArchiveBytes;
     }
-    /** The archive the entry goes to and the offset of its first header there. */
+    /** The archive the entry goes to, the offset of its first header there, and its bytes in all. */
     add(index, entry) {
         const bytes = tarEntrySize(entry.name, entry.size);
         let archive;
@@ -95986,7 +95989,7 @@ class Placer {
         const offset = archive.contentBytes;
         archive.members.push(index);
         archive.contentBytes += bytes;
-        return { archive, offset };
+        return { archive, offset, bytes };
     }
     open(oversized) {
         const p = { name: archiveFileName(this.archives.length + 1), contentBytes: 0, members: [], oversized };
@@ -96219,12 +96222,13 @@ class ArchiveWriter {
         checkEntries(entries, this.names);
         checkContent(entries);
         return entries.map((entry) => {
-            const { archive, offset } = this.placer.add(this.entries.push(entry) - 1, entry);
-            this.totalBytes += tarEntrySize(entry.name, entry.size);
+            const { archive, offset, bytes } = this.placer.add(this.entries.push(entry) - 1, entry);
+            this.totalBytes += bytes;
             if (archive.members.length === 1)
                 this.totalBytes += END_OF_ARCHIVE_BYTES;
-            const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
-            const slot = { entry, placement: archive, dataOffset: offset + header.length, state: entry.bytes ? 'done' : 'open' };
+            // The content ends the entry, before its padding: headers take the rest.
+            const dataOffset = offset + bytes - entry.size - paddingFor(entry.size);
+            const slot = { entry, placement: archive, dataOffset, state: entry.bytes ? 'done' : 'open' };
             this.slots.set(entry.name, slot);
             return slot;
         });
@@ -96304,8 +96308,7 @@ class ArchiveWriter {
                 gatheredBytes = 0;
             };
             for await (const chunk of source) {
-                // Object-mode streams may yield strings, whose length is not their size in bytes.
-                const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+                const bytes = chunkBytes(chunk);
                 seen += bytes.length;
                 if (seen > entry.size)
                     throw new ArchiveError(`its content is longer than the ${entry.size} bytes announced`);

@@ -145,6 +145,11 @@ function tarSeconds(mtime: Date): number {
   return seconds;
 }
 
+/** A stream's chunk as bytes: object-mode streams may yield strings, whose length is not their size in bytes. */
+export function chunkBytes(chunk: Uint8Array | string): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
 /** Chunks are gathered up to this many bytes (or buffers) per write system call. */
 const FLUSH_BYTES = 1024 * 1024;
 const FLUSH_BUFFERS = 256;
@@ -183,8 +188,7 @@ export class TarWriter {
     for (const b of headersFor(name, size, 'file', this.mtime)) await this.push(b);
     let seen = 0;
     for await (const chunk of data) {
-      // Object-mode streams may yield strings, whose length is not their size in bytes.
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      const bytes = chunkBytes(chunk);
       seen += bytes.length;
       if (seen > size) throw new ArchiveError(`entry "${name}": its content is longer than the ${size} bytes announced`);
       await this.push(bytes);

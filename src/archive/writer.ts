@@ -26,7 +26,7 @@ import type { Readable } from 'node:stream';
 import { errorMessage } from '../errors.js';
 import { writeFully } from '../write-fully.js';
 import { ArchiveError } from './errors.js';
-import { END_OF_ARCHIVE_BYTES, fileHeaderBytes, paddingFor, tarEntrySize } from './tar.js';
+import { chunkBytes, END_OF_ARCHIVE_BYTES, fileHeaderBytes, paddingFor, tarEntrySize } from './tar.js';
 
 export const GiB = 1024 ** 3;
 
@@ -138,8 +138,8 @@ class Placer {
 
   constructor(private readonly maxArchiveBytes: number) {}
 
-  /** The archive the entry goes to and the offset of its first header there. */
-  add(index: number, entry: Sized): { archive: Placement; offset: number } {
+  /** The archive the entry goes to, the offset of its first header there, and its bytes in all. */
+  add(index: number, entry: Sized): { archive: Placement; offset: number; bytes: number } {
     const bytes = tarEntrySize(entry.name, entry.size);
     let archive: Placement;
     if (bytes + END_OF_ARCHIVE_BYTES > this.maxArchiveBytes) archive = this.open(true);
@@ -150,7 +150,7 @@ class Placer {
     const offset = archive.contentBytes;
     archive.members.push(index);
     archive.contentBytes += bytes;
-    return { archive, offset };
+    return { archive, offset, bytes };
   }
 
   private open(oversized: boolean): Placement {
@@ -394,11 +394,12 @@ export class ArchiveWriter {
     checkEntries(entries, this.names);
     checkContent(entries);
     return entries.map((entry) => {
-      const { archive, offset } = this.placer.add(this.entries.push(entry) - 1, entry);
-      this.totalBytes += tarEntrySize(entry.name, entry.size);
+      const { archive, offset, bytes } = this.placer.add(this.entries.push(entry) - 1, entry);
+      this.totalBytes += bytes;
       if (archive.members.length === 1) this.totalBytes += END_OF_ARCHIVE_BYTES;
-      const header = fileHeaderBytes(entry.name, entry.size, this.plan.mtime);
-      const slot: Slot = { entry, placement: archive, dataOffset: offset + header.length, state: entry.bytes ? 'done' : 'open' };
+      // The content ends the entry, before its padding: headers take the rest.
+      const dataOffset = offset + bytes - entry.size - paddingFor(entry.size);
+      const slot: Slot = { entry, placement: archive, dataOffset, state: entry.bytes ? 'done' : 'open' };
       this.slots.set(entry.name, slot);
       return slot;
     });
@@ -476,8 +477,7 @@ export class ArchiveWriter {
         gatheredBytes = 0;
       };
       for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-        // Object-mode streams may yield strings, whose length is not their size in bytes.
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+        const bytes = chunkBytes(chunk);
         seen += bytes.length;
         if (seen > entry.size) throw new ArchiveError(`its content is longer than the ${entry.size} bytes announced`);
         gathered.push(bytes);
