@@ -95014,7 +95014,78 @@ function storeRoot(options) {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/copy/manifest-puts.ts
+/**
+ * Orders the manifest PUTs of one run so that none rewrites a link another is reading.
+ *
+ * Distribution rewrites a manifest's revision link in place on every PUT of that manifest (by tag
+ * or by digest), and an index PUT reads its children's links to check they exist. An index PUT
+ * that meets a child's link mid-rewrite fails with DIGEST_INVALID or MANIFEST_BLOB_UNKNOWN: an
+ * index and one of its children mirrored as two images of one run do exactly that. So, within
+ * one repository, a PUT of a manifest waits for PUTs of that manifest and for index PUTs that
+ * reference it; an index PUT waits for PUTs of its children. PUTs of unrelated manifests still
+ * run side by side.
+ */
+class ManifestPuts {
+    /** repository|digest → PUTs of that manifest under way */
+    writing = new Map();
+    /** repository|digest → index PUTs under way that reference that manifest */
+    reading = new Map();
+    /** repository|digest → a PUT of that manifest succeeded in this run */
+    placed = new Set();
+    /** Whether this run put the manifest into the repository. */
+    has(repository, digest) {
+        return this.placed.has(`${repository}|${digest}`);
+    }
+    /**
+     * Runs `put` once nothing it conflicts with is under way. A PUT by digest of a manifest that
+     * this run already put there is skipped; a PUT by tag always runs (the tag is what it adds).
+     */
+    async run(repository, digest, byDigest, children, put) {
+        const key = `${repository}|${digest}`;
+        const childKeys = children.map((child) => `${repository}|${child}`);
+        for (;;) {
+            const blocking = [...members(this.writing, key), ...members(this.reading, key), ...childKeys.flatMap((k) => members(this.writing, k))];
+            if (blocking.length === 0)
+                break;
+            await Promise.allSettled(blocking);
+        }
+        if (byDigest && this.placed.has(key))
+            return;
+        // Registered before the first await, so no conflicting PUT can start in between.
+        const running = put();
+        manifest_puts_add(this.writing, key, running);
+        for (const k of childKeys)
+            manifest_puts_add(this.reading, k, running);
+        try {
+            await running;
+            this.placed.add(key);
+        }
+        finally {
+            remove(this.writing, key, running);
+            for (const k of childKeys)
+                remove(this.reading, k, running);
+        }
+    }
+}
+function members(map, key) {
+    return [...(map.get(key) ?? [])];
+}
+function manifest_puts_add(map, key, p) {
+    let set = map.get(key);
+    if (!set)
+        map.set(key, (set = new Set()));
+    set.add(p);
+}
+function remove(map, key, p) {
+    const set = map.get(key);
+    set?.delete(p);
+    if (set?.size === 0)
+        map.delete(key);
+}
+
 ;// CONCATENATED MODULE: ./src/copy/engine.ts
+
 
 
 
@@ -95039,6 +95110,7 @@ class CopyEngine {
     presentRepositories = new Map();
     /** host|digest → a repository of that host that has or is getting the blob: a mount source */
     located = new Map();
+    manifestPuts = new ManifestPuts();
     constructor(endpoints, options) {
         this.endpoints = endpoints;
         this.options = options;
@@ -95213,7 +95285,7 @@ class CopyEngine {
         const job = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
         try {
             await this.copyTree(top, job, true);
-            await dst.putManifest(top, target, signal);
+            await this.putManifest(top, target, job);
         }
         finally {
             job.progress.flush();
@@ -95222,11 +95294,11 @@ class CopyEngine {
     }
     /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
     async copyTree(manifest, job, isTop) {
-        const { src, dst, signal } = job;
+        const { src, signal } = job;
         const view = viewManifest(manifest, src.name);
         if (view.kind === 'index') {
             await Promise.all(view.manifests.map(async (child) => {
-                if ((await dst.manifestDigest(child.digest, signal)) === child.digest)
+                if (await this.manifestPlaced(child.digest, job))
                     return;
                 const childManifest = await src.getManifest(child.digest, signal);
                 await this.copyTree(childManifest, job, false);
@@ -95237,7 +95309,21 @@ class CopyEngine {
             await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
         }
         if (!isTop)
-            await dst.putManifest(manifest, manifest.digest, signal);
+            await this.putManifest(manifest, manifest.digest, job);
+    }
+    /**
+     * Whether a manifest is in the destination repository: put there earlier in this run, or found
+     * there. A put in flight is not waited for: its index's PUT waits for it (ManifestPuts).
+     */
+    async manifestPlaced(digest, job) {
+        if (this.manifestPuts.has(`${job.dst.host}/${job.dst.repository}`, digest))
+            return true;
+        return (await job.dst.manifestDigest(digest, job.signal)) === digest;
+    }
+    putManifest(manifest, reference, job) {
+        const view = viewManifest(manifest, job.dst.name);
+        const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
+        return this.manifestPuts.run(`${job.dst.host}/${job.dst.repository}`, manifest.digest, reference === manifest.digest, children, () => job.dst.putManifest(manifest, reference, job.signal));
     }
     /**
      * Makes a blob present in the destination repository, once per repository per run: later
@@ -95276,8 +95362,7 @@ class CopyEngine {
         const hostKey = `${dst.host}|${desc.digest}`;
         const elsewhere = this.located.get(hostKey);
         if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
-            const there = await elsewhere.done.then(() => true, () => false);
-            if (there && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
+            if ((await engine_succeeded(elsewhere.done)) && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
                 result.blobsReused++;
                 return;
             }
@@ -95330,6 +95415,9 @@ class CopyEngine {
         result.blobsCopied++;
         result.bytesCopied += desc.size;
     }
+}
+function engine_succeeded(p) {
+    return p.then(() => true, () => false);
 }
 function uniqueBlobs(descs) {
     const seen = new Set();

@@ -8,6 +8,7 @@ import type { ImageDestination, ImageSource } from '../image/transport.js';
 import type { CopyTask } from '../plan/types.js';
 import type { CopyListener, ImageCopyResult } from './events.js';
 import { Limiter } from './limit.js';
+import { ManifestPuts } from './manifest-puts.js';
 import { isRetryable, retryDelay, type RetryPolicy } from './retry.js';
 
 /** Opens the source and destination of a task; the registry client, the store and archives provide these. */
@@ -55,6 +56,7 @@ export class CopyEngine {
   private readonly presentRepositories = new Map<string, Set<string>>();
   /** host|digest → a repository of that host that has or is getting the blob: a mount source */
   private readonly located = new Map<string, BlobInFlight>();
+  private readonly manifestPuts = new ManifestPuts();
 
   constructor(
     private readonly endpoints: Endpoints,
@@ -225,7 +227,7 @@ export class CopyEngine {
     const job: ImageJob = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
     try {
       await this.copyTree(top, job, true);
-      await dst.putManifest(top, target, signal);
+      await this.putManifest(top, target, job);
     } finally {
       job.progress.flush();
     }
@@ -234,12 +236,12 @@ export class CopyEngine {
 
   /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
   private async copyTree(manifest: RawManifest, job: ImageJob, isTop: boolean): Promise<void> {
-    const { src, dst, signal } = job;
+    const { src, signal } = job;
     const view = viewManifest(manifest, src.name);
     if (view.kind === 'index') {
       await Promise.all(
         view.manifests.map(async (child) => {
-          if ((await dst.manifestDigest(child.digest, signal)) === child.digest) return;
+          if (await this.manifestPlaced(child.digest, job)) return;
           const childManifest = await src.getManifest(child.digest, signal);
           await this.copyTree(childManifest, job, false);
         }),
@@ -248,7 +250,24 @@ export class CopyEngine {
       const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
       await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
     }
-    if (!isTop) await dst.putManifest(manifest, manifest.digest, signal);
+    if (!isTop) await this.putManifest(manifest, manifest.digest, job);
+  }
+
+  /**
+   * Whether a manifest is in the destination repository: put there earlier in this run, or found
+   * there. A put in flight is not waited for: its index's PUT waits for it (ManifestPuts).
+   */
+  private async manifestPlaced(digest: string, job: ImageJob): Promise<boolean> {
+    if (this.manifestPuts.has(`${job.dst.host}/${job.dst.repository}`, digest)) return true;
+    return (await job.dst.manifestDigest(digest, job.signal)) === digest;
+  }
+
+  private putManifest(manifest: RawManifest, reference: string, job: ImageJob): Promise<void> {
+    const view = viewManifest(manifest, job.dst.name);
+    const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
+    return this.manifestPuts.run(`${job.dst.host}/${job.dst.repository}`, manifest.digest, reference === manifest.digest, children, () =>
+      job.dst.putManifest(manifest, reference, job.signal),
+    );
   }
 
   /**
@@ -287,11 +306,7 @@ export class CopyEngine {
     const hostKey = `${dst.host}|${desc.digest}`;
     const elsewhere = this.located.get(hostKey);
     if (elsewhere && elsewhere.repository !== dst.repository && dst.mountBlob) {
-      const there = await elsewhere.done.then(
-        () => true,
-        () => false,
-      );
-      if (there && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
+      if ((await succeeded(elsewhere.done)) && (await dst.mountBlob(desc, elsewhere.repository, signal))) {
         result.blobsReused++;
         return;
       }
@@ -355,6 +370,13 @@ interface ImageJob {
   /** bounds the blobs of this image in flight (--parallel-layers) */
   layers: Limiter;
   signal: AbortSignal;
+}
+
+function succeeded(p: Promise<unknown>): Promise<boolean> {
+  return p.then(
+    () => true,
+    () => false,
+  );
 }
 
 function uniqueBlobs(descs: Descriptor[]): Descriptor[] {
