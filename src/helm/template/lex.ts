@@ -122,6 +122,20 @@ export function lex(input: string): Token[] {
         tokens.push({ type, value, line });
         line += countLines(value);
       };
+      /** Moves past a literal that opens and closes with `quote` and may hold backslash escapes. */
+      const skipQuoted = (quote: string, unterminated: string): void => {
+        pos++;
+        for (;;) {
+          const d = input[pos];
+          if (d === '\\') {
+            pos += 2;
+            continue;
+          }
+          if (d === undefined || d === '\n') throw new LexError(unterminated, line);
+          pos++;
+          if (d === quote) break;
+        }
+      };
       if (c === undefined) throw new LexError('unclosed action', actionLine);
       if (isSpace(c)) {
         while (isSpace(input[pos]) && !atRightDelim(pos)) pos++;
@@ -140,17 +154,7 @@ export function lex(input: string): Token[] {
         pos++;
         emit('comma');
       } else if (c === '"') {
-        pos++;
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (d === undefined || d === '\n') throw new LexError('unterminated quoted string', line);
-          pos++;
-          if (d === '"') break;
-        }
+        skipQuoted('"', 'unterminated quoted string');
         emit('string');
       } else if (c === '`') {
         const end = input.indexOf('`', pos + 1);
@@ -158,17 +162,7 @@ export function lex(input: string): Token[] {
         pos = end + 1;
         emit('rawString');
       } else if (c === "'") {
-        pos++;
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (d === undefined || d === '\n') throw new LexError('unterminated character constant', line);
-          pos++;
-          if (d === "'") break;
-        }
+        skipQuoted("'", 'unterminated character constant');
         emit('char');
       } else if (c === '$') {
         pos++;

@@ -40,9 +40,8 @@ function compareStrings(a: string, b: string): number {
   }
 }
 
-/** reflect.Kind().String() as Sprig's kindOf reports it. */
-export function kindOf(v: unknown): string {
-  if (isNil(v)) return 'invalid';
+/** Go's name of a scalar's type, the same for reflect's Kind and for %T; undefined for others. */
+function scalarName(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
       return 'string';
@@ -52,9 +51,16 @@ export function kindOf(v: unknown): string {
       return 'int';
     case 'number':
       return 'float64';
-    case 'function':
-      return 'func';
   }
+  return undefined;
+}
+
+/** reflect.Kind().String() as Sprig's kindOf reports it. */
+export function kindOf(v: unknown): string {
+  if (isNil(v)) return 'invalid';
+  const scalar = scalarName(v);
+  if (scalar) return scalar;
+  if (typeof v === 'function') return 'func';
   if (Array.isArray(v)) return 'slice';
   if (isMap(v)) return 'map';
   return 'ptr';
@@ -63,18 +69,9 @@ export function kindOf(v: unknown): string {
 /** Go's %T. */
 export function typeName(v: unknown): string {
   if (isNil(v)) return '<nil>';
-  switch (typeof v) {
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'bool';
-    case 'bigint':
-      return 'int';
-    case 'number':
-      return 'float64';
-    case 'function':
-      return 'func(...interface {}) interface {}';
-  }
+  const scalar = scalarName(v);
+  if (scalar) return scalar;
+  if (typeof v === 'function') return 'func(...interface {}) interface {}';
   if (Array.isArray(v)) return '[]interface {}';
   if (isMap(v)) return 'map[string]interface {}';
   if (v instanceof Date) return 'time.Time';
