@@ -54429,10 +54429,8 @@ function compareStrings(a, b) {
             return d;
     }
 }
-/** reflect.Kind().String() as Sprig's kindOf reports it. */
-function kindOf(v) {
-    if (isNil(v))
-        return 'invalid';
+/** Go's name of a scalar's type, the same for reflect's Kind and for %T; undefined for others. */
+function scalarName(v) {
     switch (typeof v) {
         case 'string':
             return 'string';
@@ -54442,9 +54440,18 @@ function kindOf(v) {
             return 'int';
         case 'number':
             return 'float64';
-        case 'function':
-            return 'func';
     }
+    return undefined;
+}
+/** reflect.Kind().String() as Sprig's kindOf reports it. */
+function kindOf(v) {
+    if (isNil(v))
+        return 'invalid';
+    const scalar = scalarName(v);
+    if (scalar)
+        return scalar;
+    if (typeof v === 'function')
+        return 'func';
     if (Array.isArray(v))
         return 'slice';
     if (isMap(v))
@@ -54455,18 +54462,11 @@ function kindOf(v) {
 function typeName(v) {
     if (isNil(v))
         return '<nil>';
-    switch (typeof v) {
-        case 'string':
-            return 'string';
-        case 'boolean':
-            return 'bool';
-        case 'bigint':
-            return 'int';
-        case 'number':
-            return 'float64';
-        case 'function':
-            return 'func(...interface {}) interface {}';
-    }
+    const scalar = scalarName(v);
+    if (scalar)
+        return scalar;
+    if (typeof v === 'function')
+        return 'func(...interface {}) interface {}';
     if (Array.isArray(v))
         return '[]interface {}';
     if (isMap(v))
@@ -55211,6 +55211,22 @@ function lex(input) {
                 tokens.push({ type, value, line });
                 line += countLines(value);
             };
+            /** Moves past a literal that opens and closes with `quote` and may hold backslash escapes. */
+            const skipQuoted = (quote, unterminated) => {
+                pos++;
+                for (;;) {
+                    const d = input[pos];
+                    if (d === '\\') {
+                        pos += 2;
+                        continue;
+                    }
+                    if (d === undefined || d === '\n')
+                        throw new LexError(unterminated, line);
+                    pos++;
+                    if (d === quote)
+                        break;
+                }
+            };
             if (c === undefined)
                 throw new LexError('unclosed action', actionLine);
             if (isSpace(c)) {
@@ -55237,19 +55253,7 @@ function lex(input) {
                 emit('comma');
             }
             else if (c === '"') {
-                pos++;
-                for (;;) {
-                    const d = input[pos];
-                    if (d === '\\') {
-                        pos += 2;
-                        continue;
-                    }
-                    if (d === undefined || d === '\n')
-                        throw new LexError('unterminated quoted string', line);
-                    pos++;
-                    if (d === '"')
-                        break;
-                }
+                skipQuoted('"', 'unterminated quoted string');
                 emit('string');
             }
             else if (c === '`') {
@@ -55260,19 +55264,7 @@ function lex(input) {
                 emit('rawString');
             }
             else if (c === "'") {
-                pos++;
-                for (;;) {
-                    const d = input[pos];
-                    if (d === '\\') {
-                        pos += 2;
-                        continue;
-                    }
-                    if (d === undefined || d === '\n')
-                        throw new LexError('unterminated character constant', line);
-                    pos++;
-                    if (d === "'")
-                        break;
-                }
+                skipQuoted("'", 'unterminated character constant');
                 emit('char');
             }
             else if (c === '$') {
