@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   findNode,
@@ -11,18 +10,7 @@ import {
   shortestPath,
   type Graph,
 } from '../../src/release/graph.js';
-
-const payload = (v: string) => `quay.io/openshift-release-dev/ocp-release@sha256:${createHash('sha256').update(v).digest('hex')}`;
-
-/** A graph from versions (node order as given) and edges by version. */
-function graph(versions: string[], edges: [string, string][] = []): Graph {
-  const at = (v: string) => {
-    const i = versions.indexOf(v);
-    assert.ok(i >= 0, `test graph: ${v} is not a node`);
-    return i;
-  };
-  return { nodes: versions.map((version) => ({ version, payload: payload(version) })), edges: edges.map(([a, b]) => [at(a), at(b)]) };
-}
+import { testGraph as graph } from '../support/release-graphs.js';
 
 const versionsOf = (g: Graph, nodes: number[] | undefined) => nodes?.map((n) => g.nodes[n]!.version);
 

@@ -6,17 +6,7 @@ import { releaseArchitectures } from '../../src/release/architectures.js';
 import { graphEndpoint, graphMetadataPath, graphQueryUrl, OCP_GRAPH_URL, OKD_GRAPH_URL } from '../../src/release/cincinnati.js';
 import type { Graph } from '../../src/release/graph.js';
 import { selectInChannel, upgradePathAcrossChannels, type ChannelBounds } from '../../src/release/select.js';
-
-const payload = (v: string) => `quay.io/openshift-release-dev/ocp-release@sha256:${v.replace(/\D/g, '').padEnd(64, '0')}`;
-
-function graph(versions: string[], edges: [string, string][] = []): Graph {
-  const at = (v: string) => {
-    const i = versions.indexOf(v);
-    assert.ok(i >= 0, `test graph: ${v} is not a node`);
-    return i;
-  };
-  return { nodes: versions.map((version) => ({ version, payload: payload(version) })), edges: edges.map(([a, b]) => [at(a), at(b)]) };
-}
+import { testGraph as graph } from '../support/release-graphs.js';
 
 /** Edges from each version to every later one in the list (a channel where any upgrade is fine). */
 function chain(versions: string[]): [string, string][] {
