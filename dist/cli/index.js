@@ -95276,16 +95276,15 @@ class CopyEngine {
         }
         const job = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
         try {
-            await this.copyTree(top, job, true);
-            await this.putManifest(top, target, job);
+            await this.copyTree(top, target, job);
         }
         finally {
             job.progress.flush();
         }
         return result;
     }
-    /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
-    async copyTree(manifest, job, isTop) {
+    /** Copies what a manifest references (children first), then the manifest itself under `reference`. */
+    async copyTree(manifest, reference, job) {
         const { src, signal } = job;
         const view = viewManifest(manifest, src.name);
         if (view.kind === 'index') {
@@ -95293,29 +95292,24 @@ class CopyEngine {
                 if (await this.manifestPlaced(child.digest, job))
                     return;
                 const childManifest = await src.getManifest(child.digest, signal);
-                await this.copyTree(childManifest, job, false);
+                await this.copyTree(childManifest, child.digest, job);
             }));
         }
         else {
             const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
             await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
         }
-        if (!isTop)
-            await this.putManifest(manifest, manifest.digest, job);
+        const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
+        await this.manifestPuts.run(repositoryKey(job.dst), manifest.digest, reference === manifest.digest, children, () => job.dst.putManifest(manifest, reference, signal));
     }
     /**
      * Whether a manifest is in the destination repository: put there earlier in this run, or found
      * there. A put in flight is not waited for: its index's PUT waits for it (ManifestPuts).
      */
     async manifestPlaced(digest, job) {
-        if (this.manifestPuts.has(`${job.dst.host}/${job.dst.repository}`, digest))
+        if (this.manifestPuts.has(repositoryKey(job.dst), digest))
             return true;
         return (await job.dst.manifestDigest(digest, job.signal)) === digest;
-    }
-    putManifest(manifest, reference, job) {
-        const view = viewManifest(manifest, job.dst.name);
-        const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
-        return this.manifestPuts.run(`${job.dst.host}/${job.dst.repository}`, manifest.digest, reference === manifest.digest, children, () => job.dst.putManifest(manifest, reference, job.signal));
     }
     /**
      * Makes a blob present in the destination repository, once per repository per run: later
@@ -95407,6 +95401,10 @@ class CopyEngine {
         result.blobsCopied++;
         result.bytesCopied += desc.size;
     }
+}
+/** Names a destination repository across hosts. */
+function repositoryKey(dst) {
+    return `${dst.host}/${dst.repository}`;
 }
 function engine_succeeded(p) {
     return p.then(() => true, () => false);

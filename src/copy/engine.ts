@@ -226,16 +226,15 @@ export class CopyEngine {
     }
     const job: ImageJob = { src, dst, result, signal, progress: new Progress(task, this.options.listener), layers: new Limiter(this.options.parallelLayers) };
     try {
-      await this.copyTree(top, job, true);
-      await this.putManifest(top, target, job);
+      await this.copyTree(top, target, job);
     } finally {
       job.progress.flush();
     }
     return result;
   }
 
-  /** Copies what a manifest references (children first), then the manifest itself unless it is the top. */
-  private async copyTree(manifest: RawManifest, job: ImageJob, isTop: boolean): Promise<void> {
+  /** Copies what a manifest references (children first), then the manifest itself under `reference`. */
+  private async copyTree(manifest: RawManifest, reference: string, job: ImageJob): Promise<void> {
     const { src, signal } = job;
     const view = viewManifest(manifest, src.name);
     if (view.kind === 'index') {
@@ -243,14 +242,17 @@ export class CopyEngine {
         view.manifests.map(async (child) => {
           if (await this.manifestPlaced(child.digest, job)) return;
           const childManifest = await src.getManifest(child.digest, signal);
-          await this.copyTree(childManifest, job, false);
+          await this.copyTree(childManifest, child.digest, job);
         }),
       );
     } else {
       const blobs = uniqueBlobs([...(view.config ? [view.config] : []), ...view.layers]);
       await Promise.all(blobs.map((blob) => job.layers.run(() => this.copyBlob(blob, job))));
     }
-    if (!isTop) await this.putManifest(manifest, manifest.digest, job);
+    const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
+    await this.manifestPuts.run(repositoryKey(job.dst), manifest.digest, reference === manifest.digest, children, () =>
+      job.dst.putManifest(manifest, reference, signal),
+    );
   }
 
   /**
@@ -258,16 +260,8 @@ export class CopyEngine {
    * there. A put in flight is not waited for: its index's PUT waits for it (ManifestPuts).
    */
   private async manifestPlaced(digest: string, job: ImageJob): Promise<boolean> {
-    if (this.manifestPuts.has(`${job.dst.host}/${job.dst.repository}`, digest)) return true;
+    if (this.manifestPuts.has(repositoryKey(job.dst), digest)) return true;
     return (await job.dst.manifestDigest(digest, job.signal)) === digest;
-  }
-
-  private putManifest(manifest: RawManifest, reference: string, job: ImageJob): Promise<void> {
-    const view = viewManifest(manifest, job.dst.name);
-    const children = view.kind === 'index' ? view.manifests.map((m) => m.digest) : [];
-    return this.manifestPuts.run(`${job.dst.host}/${job.dst.repository}`, manifest.digest, reference === manifest.digest, children, () =>
-      job.dst.putManifest(manifest, reference, job.signal),
-    );
   }
 
   /**
@@ -370,6 +364,11 @@ interface ImageJob {
   /** bounds the blobs of this image in flight (--parallel-layers) */
   layers: Limiter;
   signal: AbortSignal;
+}
+
+/** Names a destination repository across hosts. */
+function repositoryKey(dst: ImageDestination): string {
+  return `${dst.host}/${dst.repository}`;
 }
 
 function succeeded(p: Promise<unknown>): Promise<boolean> {
